@@ -1,0 +1,63 @@
+# Veil. `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+UV := $(VENV)/bin/uv
+UV_VERSION := 0.13.9
+SYNCED := $(VENV)/.synced
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+DEMO_PERSONS ?= 200000
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## List the targets with a line each
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
+
+$(UV):
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet uv==$(UV_VERSION)
+
+$(SYNCED): pyproject.toml uv.lock | $(UV)
+	$(UV) sync --locked --all-groups --quiet
+	@touch $@
+
+.PHONY: install
+install: $(SYNCED) ## Create .venv and install the locked dependencies
+
+.PHONY: run
+run: install ## Initialise, load a synthetic demo population, and serve on 127.0.0.1:8000
+	$(VENV)/bin/veil init
+	@if [ ! -f .veil/demo.csv ]; then \
+	  $(VENV)/bin/veil synth --persons $(DEMO_PERSONS) --seed 1 --bad-rows 0.001 --out .veil/demo.csv && \
+	  ($(VENV)/bin/veil ingest .veil/demo.csv || [ $$? -eq 1 ]); \
+	fi
+	$(VENV)/bin/veil serve --host 127.0.0.1 --port 8000
+
+.PHONY: test-deps
+test-deps: install ## Install the system packages the tests need (PostgreSQL server)
+	@scripts/system-deps postgresql
+
+.PHONY: test
+test: test-deps ## Run the whole suite (SQLite and a real PostgreSQL), lint and schema checks
+	$(UV) lock --check --quiet
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/pytest
+
+.PHONY: test-fast
+test-fast: install ## Unit tests on SQLite only, no slow process tests
+	$(VENV)/bin/pytest -m "not slow" -k "not postgresql"
+
+.PHONY: lint
+lint: install ## Ruff and mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+.PHONY: bench
+bench: install ## Run the benchmarks (not part of `make test`)
+	$(VENV)/bin/python benchmarks/ingest.py
+
+.PHONY: clean
+clean: ## Remove the virtual environment and local data
+	rm -rf $(VENV) .veil

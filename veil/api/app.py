@@ -1,0 +1,55 @@
+"""The FastAPI application: health, the OpenAPI page, and the public offence catalogue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from pydantic import BaseModel, Field
+
+from veil import __version__
+from veil.home import Home
+from veil.records.catalogue import load_catalogue
+from veil.store.database import current_revision
+
+
+class Health(BaseModel):
+    status: str = Field(examples=["ok"])
+    schema_revision: str | None = Field(examples=["0001"])
+    version: str = Field(examples=[__version__])
+
+
+class OffenceOut(BaseModel):
+    code: str = Field(examples=["PSAPL-43-BEAT"])
+    kind: str = Field(examples=["admin_violation"])
+    name_zh: str = Field(examples=["殴打他人、故意伤害"])
+    name_en: str = Field(examples=["Beating another person or intentional injury"])
+    statute: str = Field(examples=["psapl-2012"])
+    article: str = Field(examples=["43"])
+    categories: list[str] = Field(examples=[["violence"]])
+
+
+def create_app(home: Home | None = None) -> FastAPI:
+    home = home or Home()
+    app = FastAPI(
+        title="Veil",
+        version=__version__,
+        description=(
+            "Veil keeps public-security records sealed and discloses them only to the parties "
+            "the law names, for the purpose it names, with a tamper-evident audit of every look."
+        ),
+    )
+
+    @app.get("/healthz", response_model=Health, tags=["operations"])
+    def healthz() -> dict[str, Any]:
+        """Liveness and schema: 200 when the database answers."""
+        with home.engine.connect() as conn:
+            revision = current_revision(conn)
+        return {"status": "ok", "schema_revision": revision, "version": __version__}
+
+    @app.get("/api/v1/offences", response_model=list[OffenceOut], tags=["catalogue"])
+    def offences() -> list[dict[str, Any]]:
+        """The offence catalogue: code, names (zh, en), statute, article, categories."""
+        return [o.as_dict() for o in load_catalogue().offences.values()]
+
+    return app

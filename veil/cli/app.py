@@ -1,0 +1,25 @@
+"""Command registry: every command lives in a module named for what it does."""
+
+from __future__ import annotations
+
+import typer
+
+from veil.cli import admin, ingest, offences, synth
+
+app = typer.Typer(
+    name="veil",
+    help="Veil: sealed public-security records, disclosed only as the law names.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("init")(admin.init)
+app.command("serve")(admin.serve)
+app.command("ingest")(ingest.ingest)
+app.command("synth")(synth.synth)
+app.add_typer(offences.app, name="offences")
+app.add_typer(admin.db_app, name="db")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,15 @@
+"""Record files: streaming readers and writers for CSV, JSON Lines and Parquet."""
+
+from veil.recordfiles.formats import FORMATS, FileFormatError, format_of
+from veil.recordfiles.read import RecordFileReader, open_reader
+from veil.recordfiles.write import RecordFileWriter, open_writer
+
+__all__ = [
+    "FORMATS",
+    "FileFormatError",
+    "RecordFileReader",
+    "RecordFileWriter",
+    "format_of",
+    "open_reader",
+    "open_writer",
+]

@@ -1,0 +1,1 @@
+"""Records: the canonical record, its validation, and the offence catalogue (pure domain)."""

@@ -1,0 +1,1 @@
+"""Storage: the one narrow interface to SQLite and PostgreSQL (SQLAlchemy Core + Alembic)."""

@@ -1,0 +1,130 @@
+"""The records store: the narrow interface ingest writes through and reads back from."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, func, insert, select, update
+
+from veil.store.schema import ingest_batches, persons, records
+
+# Stay well under SQLite's bound-parameter limit in IN (...) look-ups.
+LOOKUP_CHUNK = 5_000
+
+
+@dataclass(frozen=True, slots=True)
+class StoredKey:
+    """What re-ingest needs to know about a natural key already in the store."""
+
+    record_pk: int
+    content_mac: bytes
+    status: str
+    batch_id: int
+    source_line: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPerson:
+    person_id: int
+    key_id: str
+    wrapped_key: bytes
+
+
+class RecordStore:
+    """All SQL for records and persons. Callers own the transaction."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    # --- ingest batches -------------------------------------------------------------------
+    def begin_batch(self, file_name: str, file_format: str, started_at: dt.datetime) -> int:
+        result = self.conn.execute(
+            insert(ingest_batches).values(
+                file_name=file_name[:255],
+                format=file_format,
+                started_at=started_at,
+                accepted=0,
+                unchanged=0,
+                rejected=0,
+            )
+        )
+        return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+    def finish_batch(
+        self, batch_id: int, finished_at: dt.datetime, counts: Mapping[str, int]
+    ) -> None:
+        self.conn.execute(
+            update(ingest_batches)
+            .where(ingest_batches.c.id == batch_id)
+            .values(finished_at=finished_at, **counts)
+        )
+
+    # --- look-ups for re-ingest -----------------------------------------------------------
+    def stored_keys(self, source: str, record_ids: Sequence[str]) -> dict[str, StoredKey]:
+        found: dict[str, StoredKey] = {}
+        query = select(
+            records.c.record_id,
+            records.c.id,
+            records.c.content_mac,
+            records.c.status,
+            records.c.batch_id,
+            records.c.source_line,
+        ).where(
+            records.c.source == source, records.c.record_id.in_(bindparam("ids", expanding=True))
+        )
+        for start in range(0, len(record_ids), LOOKUP_CHUNK):
+            chunk = list(record_ids[start : start + LOOKUP_CHUNK])
+            for row in self.conn.execute(query, {"ids": chunk}):
+                found[row[0]] = StoredKey(row[1], row[2], row[3], row[4], row[5])
+        return found
+
+    def persons_by_index(self, blind_indexes: Iterable[bytes]) -> dict[bytes, StoredPerson]:
+        wanted = list(blind_indexes)
+        found: dict[bytes, StoredPerson] = {}
+        query = select(
+            persons.c.blind_index, persons.c.id, persons.c.key_id, persons.c.wrapped_key
+        ).where(persons.c.blind_index.in_(bindparam("bis", expanding=True)))
+        for start in range(0, len(wanted), LOOKUP_CHUNK):
+            for row in self.conn.execute(query, {"bis": wanted[start : start + LOOKUP_CHUNK]}):
+                found[bytes(row[0])] = StoredPerson(row[1], row[2], bytes(row[3]))
+        return found
+
+    # --- writes ---------------------------------------------------------------------------
+    def add_persons(self, rows: Sequence[dict[str, Any]]) -> dict[bytes, int]:
+        """Insert persons (blind_index, key_id, wrapped_key, created_batch); their new ids."""
+        if not rows:
+            return {}
+        result = self.conn.execute(
+            insert(persons).returning(
+                persons.c.blind_index, persons.c.id, sort_by_parameter_order=True
+            ),
+            list(rows),
+        )
+        return {bytes(bi): pid for bi, pid in result}
+
+    def add_records(self, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            self.conn.execute(insert(records), list(rows))
+
+    def set_status(self, record_pks: Sequence[int], status: str) -> None:
+        if record_pks:
+            self.conn.execute(
+                update(records).where(records.c.id.in_(record_pks)).values(status=status)
+            )
+
+    # --- reads ----------------------------------------------------------------------------
+    def count_records(self) -> int:
+        return int(self.conn.execute(select(func.count()).select_from(records)).scalar_one())
+
+    def stored_record(self, source: str, record_id: str) -> dict[str, Any] | None:
+        """One record's stored row with its person's wrapped key, or None."""
+        query = (
+            select(records, persons.c.blind_index, persons.c.key_id, persons.c.wrapped_key)
+            .join(persons, persons.c.id == records.c.person_id)
+            .where(records.c.source == source, records.c.record_id == record_id)
+        )
+        row = self.conn.execute(query).mappings().first()
+        return dict(row) if row is not None else None

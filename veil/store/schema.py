@@ -1,0 +1,86 @@
+"""Tables. Identity is sealed per person; the facts sealing rules need stay in clear columns.
+
+A copy of the database without the key file shows pseudonymous person ids, dates, offence
+codes and amounts, but no name, ID number or alternative ID (SPEC section 7).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+ingest_batches = Table(
+    "ingest_batches",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("file_name", String(255), nullable=False),
+    Column("format", String(16), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("accepted", Integer, nullable=False, default=0),
+    Column("unchanged", Integer, nullable=False, default=0),
+    Column("rejected", Integer, nullable=False, default=0),
+)
+
+persons = Table(
+    "persons",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    # HMAC-SHA256 of the normalised ID number (or alt ID) under the blind-index key.
+    Column("blind_index", LargeBinary(32), nullable=False, unique=True),
+    # The person's data key, wrapped by the master key named in key_id.
+    Column("key_id", String(32), nullable=False),
+    Column("wrapped_key", LargeBinary(64), nullable=False),
+    Column("created_batch", Integer, ForeignKey("ingest_batches.id"), nullable=False),
+)
+
+records = Table(
+    "records",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("person_id", Integer, ForeignKey("persons.id"), nullable=False, index=True),
+    Column("source", String(64), nullable=False),
+    Column("record_id", String(128), nullable=False),
+    Column("kind", String(24), nullable=False),
+    Column("offence_code", String(64), nullable=False),
+    Column("offence_date", Date, nullable=False),
+    Column("decision_date", Date, nullable=False),
+    Column("completion_date", Date),
+    Column("disposition", String(32), nullable=False),
+    Column("detention_days", Integer),
+    Column("sentence_months", Integer),
+    Column("fine_yuan", BigInteger),
+    Column("status", String(16), nullable=False),
+    Column("age_at_offence", SmallInteger, nullable=False),
+    # AES-256-GCM of the identity columns under the person's data key, bound to the row.
+    Column("identity", LargeBinary, nullable=False),
+    # Keyed digest of the record's content, to recognise a re-ingested row.
+    Column("content_mac", LargeBinary(32), nullable=False),
+    Column("batch_id", Integer, ForeignKey("ingest_batches.id"), nullable=False),
+    Column("source_line", Integer, nullable=False),
+    UniqueConstraint("source", "record_id"),
+)
+
+Index(None, records.c.offence_code)
