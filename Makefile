@@ -19,7 +19,7 @@ $(UV):
 	$(VENV)/bin/pip install --quiet uv==$(UV_VERSION)
 
 $(SYNCED): pyproject.toml uv.lock | $(UV)
-	$(UV) sync --locked --all-groups --quiet
+	$(UV) sync --locked --all-groups --quiet --compile-bytecode
 	@touch $@
 
 .PHONY: install

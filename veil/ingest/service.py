@@ -22,7 +22,7 @@ from veil.records.codec import content_bytes, identity_bytes, person_aad, row_aa
 from veil.records.model import Record
 from veil.records.validation import RowError, validate_row
 from veil.store.database import transaction
-from veil.store.records import RecordStore, StoredKey
+from veil.store.records import RecordStore
 
 CHUNK_ROWS = 5_000
 
@@ -101,11 +101,7 @@ class _Batch:
 
     def _classify(self, valid: list[_Pending]) -> tuple[list[_Pending], list[int]]:
         """Split into new records and stored records to revoke; count and reject the rest."""
-        stored: dict[tuple[str, str], StoredKey] = {}
-        for source in {p.record.source for p in valid}:
-            ids = [p.record.record_id for p in valid if p.record.source == source]
-            for record_id, found in self.store.stored_keys(source, ids).items():
-                stored[(source, record_id)] = found
+        stored = self.store.stored_keys(list({p.record.natural_key for p in valid}))
         fresh: dict[tuple[str, str], _Pending] = {}
         revoked: list[int] = []
         for pending in valid:
@@ -179,33 +175,32 @@ class _Batch:
             )
         for bi, person_id in self.store.add_persons(new_people).items():
             data_keys[bi] = (person_id, DataKey(new_keys[bi]))
+        date = self.store.dialect.date
         rows = []
         for pending in fresh:
             record = pending.record
             person_id, data_key = data_keys[indexes[record.person_key]]
             rows.append(
-                {
-                    "person_id": person_id,
-                    "source": record.source,
-                    "record_id": record.record_id,
-                    "kind": record.kind,
-                    "offence_code": record.offence_code,
-                    "offence_date": record.offence_date,
-                    "decision_date": record.decision_date,
-                    "completion_date": record.completion_date,
-                    "disposition": record.disposition,
-                    "detention_days": record.detention_days,
-                    "sentence_months": record.sentence_months,
-                    "fine_yuan": record.fine_yuan,
-                    "status": record.status,
-                    "age_at_offence": record.age_at_offence,
-                    "identity": data_key.seal(
-                        identity_bytes(record), row_aad(record.source, record.record_id)
-                    ),
-                    "content_mac": pending.mac,
-                    "batch_id": self.batch_id,
-                    "source_line": pending.line,
-                }
+                (
+                    person_id,
+                    record.source,
+                    record.record_id,
+                    record.kind,
+                    record.offence_code,
+                    date(record.offence_date),
+                    date(record.decision_date),
+                    date(record.completion_date),
+                    record.disposition,
+                    record.detention_days,
+                    record.sentence_months,
+                    record.fine_yuan,
+                    record.status,
+                    record.age_at_offence,
+                    data_key.seal(identity_bytes(record), row_aad(record.source, record.record_id)),
+                    pending.mac,
+                    self.batch_id,
+                    pending.line,
+                )
             )
         self.store.add_records(rows)
 

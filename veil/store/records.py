@@ -7,9 +7,38 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    bindparam,
+    func,
+    insert,
+    select,
+    update,
+)
 
+from veil.store.dialect import dialect_of
 from veil.store.schema import ingest_batches, persons, records
+
+RECORD_INSERT_COLUMNS = (
+    "person_id",
+    "source",
+    "record_id",
+    "kind",
+    "offence_code",
+    "offence_date",
+    "decision_date",
+    "completion_date",
+    "disposition",
+    "detention_days",
+    "sentence_months",
+    "fine_yuan",
+    "status",
+    "age_at_offence",
+    "identity",
+    "content_mac",
+    "batch_id",
+    "source_line",
+)
 
 # Stay well under SQLite's bound-parameter limit in IN (...) look-ups.
 LOOKUP_CHUNK = 5_000
@@ -38,6 +67,7 @@ class RecordStore:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self.dialect = dialect_of(conn)
 
     # --- ingest batches -------------------------------------------------------------------
     def begin_batch(self, file_name: str, file_format: str, started_at: dt.datetime) -> int:
@@ -63,22 +93,16 @@ class RecordStore:
         )
 
     # --- look-ups for re-ingest -----------------------------------------------------------
-    def stored_keys(self, source: str, record_ids: Sequence[str]) -> dict[str, StoredKey]:
-        found: dict[str, StoredKey] = {}
-        query = select(
-            records.c.record_id,
-            records.c.id,
-            records.c.content_mac,
-            records.c.status,
-            records.c.batch_id,
-            records.c.source_line,
-        ).where(
-            records.c.source == source, records.c.record_id.in_(bindparam("ids", expanding=True))
-        )
-        for start in range(0, len(record_ids), LOOKUP_CHUNK):
-            chunk = list(record_ids[start : start + LOOKUP_CHUNK])
-            for row in self.conn.execute(query, {"ids": chunk}):
-                found[row[0]] = StoredKey(row[1], row[2], row[3], row[4], row[5])
+    def stored_keys(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], StoredKey]:
+        """The stored rows among these natural keys (source, record_id)."""
+        found: dict[tuple[str, str], StoredKey] = {}
+        step = LOOKUP_CHUNK // 2
+        for start in range(0, len(keys), step):
+            chunk = keys[start : start + step]
+            sql = self.dialect.stored_keys_sql(len(chunk))
+            params = tuple(value for key in chunk for value in key)
+            for row in self.conn.exec_driver_sql(sql, params):
+                found[(row[0], row[1])] = StoredKey(row[2], bytes(row[3]), row[4], row[5], row[6])
         return found
 
     def persons_by_index(self, blind_indexes: Iterable[bytes]) -> dict[bytes, StoredPerson]:
@@ -98,16 +122,18 @@ class RecordStore:
         if not rows:
             return {}
         result = self.conn.execute(
-            insert(persons).returning(
-                persons.c.blind_index, persons.c.id, sort_by_parameter_order=True
-            ),
+            # Rows come back keyed by blind index, so their order does not matter (asking
+            # SQLAlchemy to keep it makes SQLite insert one row per statement).
+            insert(persons).returning(persons.c.blind_index, persons.c.id),
             list(rows),
         )
         return {bytes(bi): pid for bi, pid in result}
 
-    def add_records(self, rows: Sequence[dict[str, Any]]) -> None:
+    def add_records(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Insert rows whose values follow RECORD_INSERT_COLUMNS (dates as `dialect.date`)."""
         if rows:
-            self.conn.execute(insert(records), list(rows))
+            sql = self.dialect.insert_sql("records", RECORD_INSERT_COLUMNS)
+            self.conn.exec_driver_sql(sql, list(rows))
 
     def set_status(self, record_pks: Sequence[int], status: str) -> None:
         if record_pks:

@@ -181,7 +181,7 @@ class _Generator:
         county = person["county"]
         return {
             "source": f"{county}-{_SOURCE_SUFFIX[kind]}",
-            "record_id": f"{decision.year}-{self.counter:09d}",
+            "record_id": f"{decision.year}-{self.options.seed}-{self.counter:09d}",
             "id_number": person["id_number"],
             "alt_id": person["alt_id"],
             "name": person["name"],

@@ -1,0 +1,130 @@
+"""Ingest into the store, on SQLite and PostgreSQL: nothing lost, nothing wrong gets in."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Connection, func, select
+
+from veil.ingest.readback import read_record
+from veil.keys import KeyProvider
+from veil.store.schema import persons, records
+
+from .factories import good_row
+from .ingest_helpers import ingest
+
+
+def count(conn: Connection, table: object) -> int:
+    return int(conn.execute(select(func.count()).select_from(table)).scalar_one())  # type: ignore[arg-type]
+
+
+def test_valid_rows_are_stored_and_read_back_exactly(conn: Connection, keys: KeyProvider) -> None:
+    rows = [good_row(record_id=f"R{i}") for i in range(3)]
+    report = ingest(conn, keys, rows)
+    assert (report.accepted, report.unchanged, report.rejected) == (3, 0, 0)
+    for row in rows:
+        record = read_record(conn, keys, row["source"], row["record_id"])
+        assert record is not None and record.as_row() == row
+
+
+def test_records_of_one_id_number_link_to_one_person(conn: Connection, keys: KeyProvider) -> None:
+    ingest(conn, keys, [good_row(record_id="A"), good_row(record_id="B", name="张 伟")])
+    assert count(conn, persons) == 1
+    assert count(conn, records) == 2
+
+
+def test_reingesting_the_same_rows_changes_nothing(conn: Connection, keys: KeyProvider) -> None:
+    rows = [good_row(record_id=f"R{i}") for i in range(5)]
+    ingest(conn, keys, rows)
+    before = conn.execute(select(records.c.id, records.c.identity)).all()
+    report = ingest(conn, keys, rows)
+    assert (report.accepted, report.unchanged, report.rejected) == (0, 5, 0)
+    assert conn.execute(select(records.c.id, records.c.identity)).all() == before
+
+
+def test_same_key_with_different_content_is_rejected_across_batches(
+    conn: Connection, keys: KeyProvider
+) -> None:
+    ingest(conn, keys, [good_row()])
+    report = ingest(conn, keys, [good_row(detention_days="12")])
+    assert report.rejected == 1
+    (rejection,) = report.rejections
+    assert rejection.column == "record_id"
+    assert "already given with different content" in rejection.reason
+    assert "line 2" in rejection.reason
+    stored = read_record(conn, keys, "110105-PSB", "2024-0001")
+    assert stored is not None and stored.detention_days == 10
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 5000])
+def test_same_key_with_different_content_is_rejected_within_a_file(
+    conn: Connection, keys: KeyProvider, chunk_rows: int
+) -> None:
+    report = ingest(
+        conn, keys, [good_row(), good_row(), good_row(name="张卫")], chunk_rows=chunk_rows
+    )
+    assert (report.accepted, report.unchanged, report.rejected) == (1, 1, 1)
+    assert report.rejections[0].line == 4
+    assert "line 2" in report.rejections[0].reason
+
+
+def test_revocation_of_a_stored_record_is_accepted(conn: Connection, keys: KeyProvider) -> None:
+    ingest(conn, keys, [good_row()])
+    report = ingest(conn, keys, [good_row(status="revoked")])
+    assert (report.accepted, report.rejected) == (1, 0)
+    stored = read_record(conn, keys, "110105-PSB", "2024-0001")
+    assert stored is not None and stored.status == "revoked"
+    again = ingest(conn, keys, [good_row(status="revoked")])
+    assert again.unchanged == 1
+
+
+def test_a_revoked_record_cannot_become_effective_again(
+    conn: Connection, keys: KeyProvider
+) -> None:
+    ingest(conn, keys, [good_row(status="revoked")])
+    report = ingest(conn, keys, [good_row()])
+    assert report.rejected == 1
+    assert report.rejections[0].column == "status"
+
+
+def test_a_bad_row_is_reported_and_the_rest_of_the_batch_is_stored(
+    conn: Connection, keys: KeyProvider
+) -> None:
+    rows = [good_row(record_id="A"), good_row(record_id="B", sex="F"), good_row(record_id="C")]
+    report = ingest(conn, keys, rows)
+    assert (report.accepted, report.rejected) == (2, 1)
+    assert (report.rejections[0].line, report.rejections[0].column) == (3, "sex")
+    assert count(conn, records) == 2
+
+
+def test_a_failing_batch_leaves_the_store_as_before(conn: Connection, keys: KeyProvider) -> None:
+    ingest(conn, keys, [good_row(record_id="before")])
+
+    def rows():  # type: ignore[no-untyped-def]
+        yield 2, good_row(record_id="X1")
+        yield 3, good_row(record_id="X2")
+        raise OSError("disk went away")
+
+    with pytest.raises(OSError):
+        from veil.ingest import ingest_rows
+        from veil.records.catalogue import load_catalogue
+
+        ingest_rows(
+            conn,
+            rows(),
+            keys=keys,
+            catalogue=load_catalogue(),
+            file_name="f",
+            file_format="csv",
+            chunk_rows=1,
+        )
+    assert count(conn, records) == 1
+    assert read_record(conn, keys, "110105-PSB", "X1") is None
+
+
+def test_identity_is_sealed_and_person_is_pseudonymous(conn: Connection, keys: KeyProvider) -> None:
+    ingest(conn, keys, [good_row()])
+    row = conn.execute(select(records)).mappings().one()
+    assert "张伟".encode() not in bytes(row["identity"])
+    person = conn.execute(select(persons)).mappings().one()
+    assert good_row()["id_number"].encode() not in bytes(person["blind_index"])
+    assert row["age_at_offence"] == 34
