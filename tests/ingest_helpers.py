@@ -1,4 +1,4 @@
-"""Running ingest on in-memory rows, as the file readers would hand them over."""
+"""Running ingest on in-memory rows, in chunks as the file readers would hand them over."""
 
 from __future__ import annotations
 
@@ -8,7 +8,16 @@ from sqlalchemy import Connection
 
 from veil.ingest import IngestReport, ingest_rows
 from veil.keys import KeyProvider
+from veil.recordfiles import RowChunk, chunk_from_rows
 from veil.records.catalogue import load_catalogue
+
+
+def chunks_of(rows: Sequence[dict[str, str]], chunk_rows: int = 5000) -> list[RowChunk]:
+    numbered = list(enumerate(rows, start=2))
+    return [
+        chunk_from_rows(numbered[start : start + chunk_rows])
+        for start in range(0, len(numbered), chunk_rows)
+    ]
 
 
 def ingest(
@@ -16,10 +25,9 @@ def ingest(
 ) -> IngestReport:
     return ingest_rows(
         conn,
-        [(line, row) for line, row in enumerate(rows, start=2)],
+        chunks_of(rows, chunk_rows),
         keys=keys,
         catalogue=load_catalogue(),
         file_name="test.csv",
         file_format="csv",
-        chunk_rows=chunk_rows,
     )

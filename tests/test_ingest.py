@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from sqlalchemy import Connection, func, select
 
+from veil.ingest import ingest_rows
 from veil.ingest.readback import read_record
 from veil.keys import KeyProvider
+from veil.recordfiles import RowChunk
+from veil.records.catalogue import load_catalogue
 from veil.store.schema import persons, records
 
 from .factories import good_row
-from .ingest_helpers import ingest
+from .ingest_helpers import chunks_of, ingest
 
 
 def count(conn: Connection, table: object) -> int:
@@ -99,23 +104,13 @@ def test_a_bad_row_is_reported_and_the_rest_of_the_batch_is_stored(
 def test_a_failing_batch_leaves_the_store_as_before(conn: Connection, keys: KeyProvider) -> None:
     ingest(conn, keys, [good_row(record_id="before")])
 
-    def rows():  # type: ignore[no-untyped-def]
-        yield 2, good_row(record_id="X1")
-        yield 3, good_row(record_id="X2")
+    def chunks() -> Iterator[RowChunk]:
+        yield from chunks_of([good_row(record_id="X1"), good_row(record_id="X2")], 1)
         raise OSError("disk went away")
 
     with pytest.raises(OSError):
-        from veil.ingest import ingest_rows
-        from veil.records.catalogue import load_catalogue
-
         ingest_rows(
-            conn,
-            rows(),
-            keys=keys,
-            catalogue=load_catalogue(),
-            file_name="f",
-            file_format="csv",
-            chunk_rows=1,
+            conn, chunks(), keys=keys, catalogue=load_catalogue(), file_name="f", file_format="csv"
         )
     assert count(conn, records) == 1
     assert read_record(conn, keys, "110105-PSB", "X1") is None

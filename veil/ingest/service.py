@@ -1,30 +1,28 @@
 """Ingest one batch of rows: every row ends stored, unchanged, or rejected with a reason.
 
 The caller gives a connection; the whole batch is one transaction (or savepoint), so a
-crash leaves the store as it was before the batch. Rows are handled in chunks: a chunk's
-natural keys and persons are looked up with one query each, so memory stays flat and the
-database does the matching.
+crash leaves the store as it was before the batch. Rows come in chunks: a chunk is
+validated set-at-a-time, and its natural keys and persons are looked up with one query
+each, so memory stays flat and the database does the matching.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import Connection
 
+from veil.ingest.prepare import Prepared, prepare
 from veil.keys import BlindIndex, ContentMac, DataKey, KeyProvider
-from veil.recordfiles.read import BadRow, Row
+from veil.recordfiles import RowChunk
 from veil.records.catalogue import Catalogue
-from veil.records.codec import content_bytes, identity_bytes, person_aad, row_aad
-from veil.records.model import Record
-from veil.records.validation import RowError, validate_row
+from veil.records.codec import person_aad, row_aad
 from veil.store.database import transaction
 from veil.store.records import RecordStore
-
-CHUNK_ROWS = 5_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,13 +56,6 @@ class IngestReport:
         }
 
 
-@dataclass(slots=True)
-class _Pending:
-    line: int
-    record: Record
-    mac: bytes
-
-
 class _Batch:
     def __init__(
         self,
@@ -73,6 +64,7 @@ class _Batch:
         catalogue: Catalogue,
         today: dt.date,
         batch_id: int,
+        writer: ThreadPoolExecutor,
     ) -> None:
         self.store = store
         self.keys = keys
@@ -82,40 +74,46 @@ class _Batch:
         self.blind = BlindIndex(keys.blind_index_key())
         self.mac = ContentMac(keys.content_mac_key())
         self.report = IngestReport(batch_id=batch_id)
+        self.writer = writer
+        self._writing: Future[None] | None = None
 
-    def run_chunk(self, rows: list[tuple[int, Row]]) -> None:
-        valid: list[_Pending] = []
-        for line, row in rows:
-            if isinstance(row, BadRow):
-                self.report.reject(line, row.column, row.reason)
-                continue
-            try:
-                record = validate_row(row, self.catalogue, self.today)
-            except RowError as exc:
-                self.report.reject(line, exc.column, exc.reason)
-                continue
-            valid.append(_Pending(line, record, self.mac.of(content_bytes(record))))
-        fresh, revoked = self._classify(valid)
+    def run_chunk(self, chunk: RowChunk) -> None:
+        # Validation runs while the writer thread stores the previous chunk (SQLite and
+        # psycopg release the GIL while the database works); look-ups wait for it.
+        prepared, rejections = prepare(chunk, self.catalogue, self.today)
+        for line, column, reason in rejections:
+            self.report.reject(line, column, reason)
+        macs = [self.mac.of(p.content) for p in prepared]
+        self.wait()
+        fresh, revoked = self._classify(prepared, macs)
         self.store.set_status(revoked, "revoked")
         self._insert(fresh)
 
-    def _classify(self, valid: list[_Pending]) -> tuple[list[_Pending], list[int]]:
+    def wait(self) -> None:
+        """Block until the writer has stored everything handed to it (re-raising its error)."""
+        if self._writing is not None:
+            writing, self._writing = self._writing, None
+            writing.result()
+
+    def _classify(
+        self, prepared: list[Prepared], macs: list[bytes]
+    ) -> tuple[list[tuple[Prepared, bytes]], list[int]]:
         """Split into new records and stored records to revoke; count and reject the rest."""
-        stored = self.store.stored_keys(list({p.record.natural_key for p in valid}))
-        fresh: dict[tuple[str, str], _Pending] = {}
+        stored = self.store.stored_keys(list({(p.source, p.record_id) for p in prepared}))
+        fresh: dict[tuple[str, str], tuple[Prepared, bytes]] = {}
         revoked: list[int] = []
-        for pending in valid:
-            record = pending.record
-            key = record.natural_key
+        for row, mac in zip(prepared, macs, strict=True):
+            key = (row.source, row.record_id)
             earlier = fresh.get(key)
             if earlier is not None:
-                self._against(pending, earlier.mac, earlier.record.status, f"line {earlier.line}")
-                if record.status == "revoked" and earlier.mac == pending.mac:
-                    fresh[key] = _Pending(earlier.line, record, earlier.mac)
+                first, first_mac = earlier
+                self._against(row, mac, first_mac, first.status, f"line {first.line}")
+                if row.status == "revoked" and first_mac == mac:
+                    fresh[key] = (replace(first, status="revoked"), first_mac)
                 continue
             kept = stored.get(key)
             if kept is None:
-                fresh[key] = pending
+                fresh[key] = (row, mac)
                 self.report.accepted += 1
                 continue
             where = (
@@ -123,91 +121,85 @@ class _Batch:
                 if kept.batch_id == self.batch_id
                 else f"batch {kept.batch_id}, line {kept.source_line}"
             )
-            if self._against(pending, kept.content_mac, kept.status, where):
+            if self._against(row, mac, kept.content_mac, kept.status, where):
                 revoked.append(kept.record_pk)
                 stored[key] = replace(kept, status="revoked")
         return list(fresh.values()), revoked
 
-    def _against(self, pending: _Pending, mac: bytes, status: str, where: str) -> bool:
+    def _against(
+        self, row: Prepared, mac: bytes, earlier_mac: bytes, status: str, where: str
+    ) -> bool:
         """Compare a row with an earlier one of the same key; True when it revokes it."""
-        record = pending.record
-        if mac != pending.mac:
+        if mac != earlier_mac:
             self.report.reject(
-                pending.line,
+                row.line,
                 "record_id",
-                f"{record.source}:{record.record_id} was already given with different content "
+                f"{row.source}:{row.record_id} was already given with different content "
                 f"({where}); send a correction instead",
             )
             return False
-        if status == record.status:
+        if status == row.status:
             self.report.unchanged += 1
             return False
         if status == "effective":
             self.report.accepted += 1
             return True
         self.report.reject(
-            pending.line, "status", f"the record was revoked ({where}) and cannot become effective"
+            row.line, "status", f"the record was revoked ({where}) and cannot become effective"
         )
         return False
 
-    def _insert(self, fresh: list[_Pending]) -> None:
-        if not fresh:
-            return
-        indexes = {p.record.person_key: self.blind.of(p.record.person_key) for p in fresh}
+    def _people(self, fresh: list[tuple[Prepared, bytes]]) -> dict[str, tuple[int, DataKey]]:
+        """Person id and data key for every person key in `fresh`, creating new persons."""
+        indexes = {row.person_key: b"" for row, _ in fresh}
+        for person_key in indexes:
+            indexes[person_key] = self.blind.of(person_key)
         found = self.store.persons_by_index(set(indexes.values()))
-        data_keys: dict[bytes, tuple[int, DataKey]] = {}
+        by_index: dict[bytes, tuple[int, DataKey]] = {}
         for bi, person in found.items():
             key = self.keys.unwrap(person.key_id, person.wrapped_key, person_aad(bi))
-            data_keys[bi] = (person.person_id, DataKey(key))
-        new_people: list[dict[str, Any]] = []
+            by_index[bi] = (person.person_id, DataKey(key))
+        new_people: list[tuple[bytes, str, bytes, int]] = []
         new_keys: dict[bytes, bytes] = {}
         for bi in set(indexes.values()) - found.keys():
             key = DataKey.generate()
             key_id, wrapped = self.keys.wrap(key, person_aad(bi))
             new_keys[bi] = key
-            new_people.append(
-                {
-                    "blind_index": bi,
-                    "key_id": key_id,
-                    "wrapped_key": wrapped,
-                    "created_batch": self.batch_id,
-                }
-            )
+            new_people.append((bi, key_id, wrapped, self.batch_id))
         for bi, person_id in self.store.add_persons(new_people).items():
-            data_keys[bi] = (person_id, DataKey(new_keys[bi]))
-        date = self.store.dialect.date
+            by_index[bi] = (person_id, DataKey(new_keys[bi]))
+        return {person_key: by_index[bi] for person_key, bi in indexes.items()}
+
+    def _insert(self, fresh: list[tuple[Prepared, bytes]]) -> None:
+        if not fresh:
+            return
+        people = self._people(fresh)
+        batch_id = self.batch_id
         rows = []
-        for pending in fresh:
-            record = pending.record
-            person_id, data_key = data_keys[indexes[record.person_key]]
+        for row, mac in fresh:
+            person_id, data_key = people[row.person_key]
+            sealed = data_key.seal(row.identity, row_aad(row.source, row.record_id))
             rows.append(
                 (
                     person_id,
-                    record.source,
-                    record.record_id,
-                    record.kind,
-                    record.offence_code,
-                    date(record.offence_date),
-                    date(record.decision_date),
-                    date(record.completion_date),
-                    record.disposition,
-                    record.detention_days,
-                    record.sentence_months,
-                    record.fine_yuan,
-                    record.status,
-                    record.age_at_offence,
-                    data_key.seal(identity_bytes(record), row_aad(record.source, record.record_id)),
-                    pending.mac,
-                    self.batch_id,
-                    pending.line,
+                    row.source,
+                    row.record_id,
+                    row.status,
+                    *row.facts,
+                    sealed,
+                    mac,
+                    batch_id,
+                    row.line,
                 )
             )
-        self.store.add_records(rows)
+        # In key order, so the unique index is written in runs rather than at random.
+        rows.sort(key=lambda r: (r[1], r[2]))
+        self._writing = self.writer.submit(self.store.add_records, rows)
 
 
 def ingest_rows(
     conn: Connection,
-    rows: Iterable[tuple[int, Row]],
+    chunks: Iterable[RowChunk],
     *,
     keys: KeyProvider,
     catalogue: Catalogue,
@@ -215,31 +207,25 @@ def ingest_rows(
     file_format: str,
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     on_chunk: Callable[[], None] | None = None,
-    chunk_rows: int = CHUNK_ROWS,
 ) -> IngestReport:
-    """Ingest `rows` as one atomic batch; the report lists every rejected row."""
+    """Ingest `chunks` as one atomic batch; the report lists every rejected row."""
     with transaction(conn):
         store = RecordStore(conn)
         started = now()
-        batch = _Batch(
-            store,
-            keys,
-            catalogue,
-            started.date(),
-            store.begin_batch(file_name, file_format, started),
-        )
-        chunk: list[tuple[int, Row]] = []
-        for item in rows:
-            chunk.append(item)
-            if len(chunk) >= chunk_rows:
-                batch.run_chunk(chunk)
-                chunk = []
-                if on_chunk is not None:
-                    on_chunk()
-        batch.run_chunk(chunk)
+        batch_id = store.begin_batch(file_name, file_format, started)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="veil-ingest") as writer:
+            batch = _Batch(store, keys, catalogue, started.date(), batch_id, writer)
+            try:
+                for chunk in chunks:
+                    batch.run_chunk(chunk)
+                    if on_chunk is not None:
+                        on_chunk()
+            finally:
+                batch.wait()
         report = batch.report
+        report.rejections.sort(key=lambda r: r.line)
         store.finish_batch(
-            batch.batch_id,
+            batch_id,
             now(),
             {
                 "accepted": report.accepted,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import hmac
+import hashlib
 import os
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -31,20 +31,44 @@ class DataKey:
         return self._aead.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], aad)
 
 
+class _HmacSha256:
+    """HMAC-SHA256 (RFC 2104) with the keyed inner and outer states computed once.
+
+    `hmac.digest` sets the key up again on every call; ingest computes two MACs per row,
+    and reusing the keyed states halves their cost. Tests check equality with `hmac`.
+    """
+
+    __slots__ = ("_inner", "_outer")
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) > 64:
+            key = hashlib.sha256(key).digest()
+        padded = key.ljust(64, b"\0")
+        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in padded))
+        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in padded))
+
+    def __call__(self, message: bytes) -> bytes:
+        inner = self._inner.copy()
+        inner.update(message)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.digest()
+
+
 class BlindIndex:
     """HMAC-SHA256 of a normalised identifier: equality look-ups without the clear value."""
 
-    __slots__ = ("_key",)
+    __slots__ = ("_mac",)
 
     def __init__(self, key: bytes) -> None:
-        self._key = key
+        self._mac = _HmacSha256(key)
 
     @staticmethod
     def normalise(identifier: str) -> str:
         return identifier.strip().upper()
 
     def of(self, identifier: str) -> bytes:
-        return hmac.digest(self._key, self.normalise(identifier).encode(), "sha256")
+        return self._mac(self.normalise(identifier).encode())
 
 
 class ContentMac:
@@ -54,10 +78,7 @@ class ContentMac:
     small space of valid ID numbers.
     """
 
-    __slots__ = ("_key",)
+    __slots__ = ("of",)
 
     def __init__(self, key: bytes) -> None:
-        self._key = key
-
-    def of(self, content: bytes) -> bytes:
-        return hmac.digest(self._key, content, "sha256")
+        self.of = _HmacSha256(key)

@@ -1,7 +1,7 @@
 """Record files: streaming readers and writers for CSV, JSON Lines and Parquet."""
 
 from veil.recordfiles.formats import FORMATS, FileFormatError, format_of
-from veil.recordfiles.read import RecordFileReader, open_reader
+from veil.recordfiles.read import RecordFileReader, RowChunk, chunk_from_rows, open_reader
 from veil.recordfiles.write import RecordFileWriter, open_writer
 
 __all__ = [
@@ -9,6 +9,8 @@ __all__ = [
     "FileFormatError",
     "RecordFileReader",
     "RecordFileWriter",
+    "RowChunk",
+    "chunk_from_rows",
     "format_of",
     "open_reader",
     "open_writer",

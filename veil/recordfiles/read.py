@@ -1,53 +1,46 @@
-"""Streaming readers: each yields (line, row) with row as canonical text columns.
+"""Streaming readers: each yields `RowChunk`s of canonical text columns.
 
-`line` is the 1-based physical line of the row in CSV (the header is line 1) and JSON
-Lines files, and the 1-based row number in Parquet files, which have no lines. A row that
-cannot be read at all comes out as a `BadRow` so the ingest can report it and go on.
-Memory stays flat: nothing holds more than one batch of rows.
+A chunk holds a batch of rows (every column as text, empty for missing), the line of each
+row, and the rows that could not be read as records at all, with the reason. `line` is
+the 1-based physical line in CSV (the header is line 1) and JSON Lines files, and the
+1-based row number in Parquet files, which have no lines. Memory stays flat: nothing
+holds more than one chunk.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from veil.recordfiles.formats import FileFormatError, format_of
 from veil.records.model import COLUMNS
 
-
-@dataclass(frozen=True, slots=True)
-class BadRow:
-    column: str
-    reason: str
+CHUNK_ROWS = 20_000
+SCHEMA = pa.schema([(c, pa.string()) for c in COLUMNS])
 
 
-Row = dict[str, str] | BadRow
+@dataclass
+class RowChunk:
+    batch: pa.RecordBatch
+    lines: np.ndarray
+    bad: list[tuple[int, str, str]] = field(default_factory=list)
 
 
-class _CountingFile(io.RawIOBase):
-    """Counts the bytes read through it, for a progress bar that knows the file size."""
-
-    def __init__(self, raw: BinaryIO) -> None:
-        self.raw = raw
-        self.count = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        n = self.raw.readinto(buffer)  # type: ignore[attr-defined]
-        self.count += n or 0
-        return n or 0
-
-    def close(self) -> None:
-        self.raw.close()
-        super().close()
+def chunk_from_rows(rows: list[tuple[int, dict[str, str]]]) -> RowChunk:
+    """A chunk from rows already read as text columns (tests and small readers)."""
+    batch = pa.RecordBatch.from_pydict(
+        {c: [row.get(c, "") for _, row in rows] for c in COLUMNS}, schema=SCHEMA
+    )
+    return RowChunk(batch, np.array([line for line, _ in rows], dtype=np.int64))
 
 
 def _check_header(name: str, header: list[str]) -> None:
@@ -65,7 +58,7 @@ def _check_header(name: str, header: list[str]) -> None:
 
 
 def _text(value: Any) -> str | None:
-    """A JSON or Parquet value as canonical text; None when its type cannot be a column."""
+    """A JSON value as canonical text; None when its type cannot be a column."""
     if value is None:
         return ""
     if isinstance(value, str):
@@ -81,21 +74,8 @@ def _text(value: Any) -> str | None:
     return None
 
 
-def _from_mapping(obj: dict[str, Any]) -> Row:
-    unknown = [k for k in obj if k not in COLUMNS]
-    if unknown:
-        return BadRow(unknown[0], "is not a record column")
-    row: dict[str, str] = {}
-    for column in COLUMNS:
-        text = _text(obj.get(column))
-        if text is None:
-            return BadRow(column, f"has a value of type {type(obj[column]).__name__}")
-        row[column] = text
-    return row
-
-
 class RecordFileReader:
-    """Iterate over (line, row); `position` and `total` measure progress in `unit`s."""
+    """Iterate over `RowChunk`s; `position` and `total` measure progress in `unit`s."""
 
     unit = "bytes"
 
@@ -104,52 +84,113 @@ class RecordFileReader:
         self.total = path.stat().st_size
         self.position = 0
 
-    def __iter__(self) -> Iterator[tuple[int, Row]]:
+    def __iter__(self) -> Iterator[RowChunk]:
         raise NotImplementedError
 
 
 class CsvReader(RecordFileReader):
-    def __iter__(self) -> Iterator[tuple[int, Row]]:
-        with self.path.open("rb") as raw:
-            counter = _CountingFile(raw)
-            buffered = io.BufferedReader(counter, buffer_size=1 << 20)
-            text = io.TextIOWrapper(buffered, encoding="utf-8-sig", newline="")
-            reader = csv.reader(text)
+    """Arrow's CSV parser, with physical line numbers kept exact.
+
+    Arrow numbers rows, not lines: a quoted value may span lines, and a row with the wrong
+    number of fields is skipped through the invalid-row handler. Both are rare, so lines
+    are computed with array arithmetic unless a chunk has either.
+    """
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        with path.open(encoding="utf-8-sig", newline="") as handle:
             try:
-                header = next(reader)
+                header = next(csv.reader(handle))
             except StopIteration:
-                raise FileFormatError(f"{self.path.name}: the file is empty") from None
+                raise FileFormatError(f"{path.name}: the file is empty") from None
             except UnicodeDecodeError:
-                raise FileFormatError(f"{self.path.name}: the file is not UTF-8 text") from None
-            _check_header(self.path.name, header)
-            width = len(header)
-            while True:
-                try:
-                    fields = next(reader)
-                except StopIteration:
-                    break
-                except UnicodeDecodeError:
-                    raise FileFormatError(
-                        f"{self.path.name}: not UTF-8 text after line {reader.line_num}"
-                    ) from None
-                except csv.Error as exc:
-                    yield reader.line_num, BadRow("", f"unreadable CSV: {exc}")
-                    continue
-                self.position = counter.count
-                if not fields:
-                    continue
-                if len(fields) != width:
-                    yield (
-                        reader.line_num,
-                        BadRow("", f"has {len(fields)} fields where the header has {width}"),
-                    )
-                    continue
-                yield reader.line_num, dict(zip(header, fields, strict=True))
+                raise FileFormatError(f"{path.name}: the file is not UTF-8 text") from None
+        _check_header(path.name, header)
+        self.width = len(header)
+
+    def __iter__(self) -> Iterator[RowChunk]:
+        import pyarrow.csv as pcsv
+
+        skipped: list[tuple[int, int, str]] = []
+
+        def on_invalid(row: Any) -> str:
+            skipped.append((row.number, row.actual_columns, row.text or ""))
+            return "skip"
+
+        with self.path.open("rb") as handle:
+            try:
+                reader = pcsv.open_csv(
+                    handle,
+                    read_options=pcsv.ReadOptions(use_threads=False, block_size=1 << 22),
+                    parse_options=pcsv.ParseOptions(
+                        newlines_in_values=True,
+                        ignore_empty_lines=False,
+                        invalid_row_handler=on_invalid,
+                    ),
+                    convert_options=pcsv.ConvertOptions(
+                        column_types=dict.fromkeys(COLUMNS, pa.string()),
+                        strings_can_be_null=False,
+                        quoted_strings_can_be_null=False,
+                    ),
+                )
+                row_number, extra = 1, 0  # the header is row 1
+                for batch in reader:
+                    chunk, row_number, extra = self._chunk(batch, skipped, row_number, extra)
+                    self.position = handle.tell()
+                    yield chunk
+            except pa.ArrowInvalid as exc:
+                raise FileFormatError(f"{self.path.name}: unreadable CSV ({exc})") from None
+        bad = [(n + extra, "", self._width_reason(w)) for n, w, _ in skipped]
+        if bad:
+            yield RowChunk(
+                pa.RecordBatch.from_pylist([], schema=SCHEMA), np.zeros(0, dtype=np.int64), bad
+            )
         self.position = self.total
+
+    def _width_reason(self, width: int) -> str:
+        return f"has {width} fields where the header has {self.width}"
+
+    def _chunk(
+        self,
+        batch: pa.RecordBatch,
+        skipped: list[tuple[int, int, str]],
+        row_number: int,
+        extra: int,
+    ) -> tuple[RowChunk, int, int]:
+        batch = batch.select(list(COLUMNS))
+        n = batch.num_rows
+        newlines = np.zeros(n, dtype=np.int64)
+        for column in batch.columns:
+            if pc.any(pc.match_substring(column, "\n")).as_py():
+                newlines += np.asarray(pc.count_substring(column, "\n").to_numpy())
+        bad: list[tuple[int, str, str]] = []
+        if not skipped and not newlines.any():
+            lines = np.arange(row_number + 1, row_number + 1 + n, dtype=np.int64) + extra
+            row_number += n
+        else:
+            lines = np.empty(n, dtype=np.int64)
+            for i in range(n):
+                row_number += 1
+                while skipped and skipped[0][0] == row_number:
+                    number, width, text = skipped.pop(0)
+                    bad.append((number + extra, "", self._width_reason(width)))
+                    extra += text.count("\n")
+                    row_number += 1
+                lines[i] = row_number + extra
+                extra += int(newlines[i])
+        # A blank line is no row: Arrow reads it as a row of empty fields.
+        blank = pc.equal(pc.binary_join_element_wise(*batch.columns, ""), "")
+        if pc.any(blank).as_py():
+            keep = pc.invert(blank)
+            batch = batch.filter(keep)
+            lines = lines[np.asarray(keep.to_numpy(zero_copy_only=False), dtype=bool)]
+        return RowChunk(batch, lines, bad), row_number, extra
 
 
 class JsonLinesReader(RecordFileReader):
-    def __iter__(self) -> Iterator[tuple[int, Row]]:
+    def __iter__(self) -> Iterator[RowChunk]:
+        rows: list[tuple[int, dict[str, str]]] = []
+        bad: list[tuple[int, str, str]] = []
         with self.path.open("rb") as handle:
             for line, raw in enumerate(handle, start=1):
                 self.position += len(raw)
@@ -158,19 +199,44 @@ class JsonLinesReader(RecordFileReader):
                 try:
                     obj = json.loads(raw)
                 except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                    yield line, BadRow("", f"is not valid JSON: {exc}")
+                    bad.append((line, "", f"is not valid JSON: {exc}"))
                     continue
                 if not isinstance(obj, dict):
-                    yield line, BadRow("", "is not a JSON object")
+                    bad.append((line, "", "is not a JSON object"))
                     continue
-                yield line, _from_mapping(obj)
+                problem = self._row(obj, line, rows)
+                if problem:
+                    bad.append(problem)
+                if len(rows) >= CHUNK_ROWS:
+                    chunk = chunk_from_rows(rows)
+                    chunk.bad, rows, bad = bad, [], []
+                    yield chunk
+        chunk = chunk_from_rows(rows)
+        chunk.bad = bad
+        yield chunk
+
+    @staticmethod
+    def _row(
+        obj: dict[str, Any], line: int, rows: list[tuple[int, dict[str, str]]]
+    ) -> tuple[int, str, str] | None:
+        unknown = [k for k in obj if k not in COLUMNS]
+        if unknown:
+            return (line, unknown[0], "is not a record column")
+        row: dict[str, str] = {}
+        for column in COLUMNS:
+            text = _text(obj.get(column))
+            if text is None:
+                return (line, column, f"has a value of type {type(obj[column]).__name__}")
+            row[column] = text
+        rows.append((line, row))
+        return None
 
 
 class ParquetReader(RecordFileReader):
     unit = "rows"
 
     def __init__(self, path: Path) -> None:
-        import pyarrow.parquet as pq  # deferred: pyarrow takes a moment to import
+        import pyarrow.parquet as pq
 
         self.path = path
         try:
@@ -181,13 +247,21 @@ class ParquetReader(RecordFileReader):
         self.total = self._file.metadata.num_rows
         self.position = 0
 
-    def __iter__(self) -> Iterator[tuple[int, Row]]:
-        line = 0
-        for batch in self._file.iter_batches(batch_size=10_000, columns=list(COLUMNS)):
-            for obj in batch.to_pylist():
-                line += 1
-                yield line, _from_mapping(obj)
-            self.position = line
+    def __iter__(self) -> Iterator[RowChunk]:
+        done = 0
+        for batch in self._file.iter_batches(batch_size=CHUNK_ROWS, columns=list(COLUMNS)):
+            columns = []
+            for column in batch.columns:
+                if pa.types.is_date(column.type):
+                    column = pc.strftime(column, format="%Y-%m-%d")
+                columns.append(pc.fill_null(pc.cast(column, pa.string()), ""))
+            n = batch.num_rows
+            yield RowChunk(
+                pa.RecordBatch.from_arrays(columns, schema=SCHEMA),
+                np.arange(done + 1, done + n + 1, dtype=np.int64),
+            )
+            done += n
+            self.position = done
 
 
 def open_reader(path: Path) -> RecordFileReader:

@@ -36,7 +36,8 @@ def _region_periods(region: str) -> tuple[tuple[int | None, int | None], ...]:
     return tuple(periods)
 
 
-def _region_known(region: str, year: int) -> bool:
+def region_valid(region: str, year: int) -> bool:
+    """Whether `region` named a county in `year` (stdnum's division table)."""
     return any(
         (start is None or year >= start) and (end is None or year <= end)
         for start, end in _region_periods(region)
@@ -62,7 +63,7 @@ def check(number: str) -> dt.date:
     birth = _birth_date(number[6:14])
     if birth is None:
         raise IdNumberError("the birth date it encodes does not exist")
-    if not _region_known(number[:6], birth.year):
+    if not region_valid(number[:6], birth.year):
         raise IdNumberError("the region code is not a known administrative division")
     return birth
 

@@ -21,7 +21,8 @@ def open_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
+        # Ingest hands writes to a worker thread, one thread at a time per connection.
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_connect)
         # pysqlite's own transaction handling breaks SAVEPOINT; take it over (SQLAlchemy docs,
         # "Serializable isolation / Savepoints / Transactional DDL").
@@ -38,6 +39,7 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB of pages: fixed, whatever the file size
     cursor.close()
 
 

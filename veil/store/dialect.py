@@ -6,7 +6,6 @@ thousands of parameters per chunk costs more than the database work itself.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -17,13 +16,6 @@ from sqlalchemy import Connection
 class Dialect:
     name: str
     placeholder: str
-    # SQLite keeps dates as ISO text (as SQLAlchemy's Date type does); PostgreSQL has a type.
-    dates_as_text: bool
-
-    def date(self, value: dt.date | None) -> dt.date | str | None:
-        if value is None or not self.dates_as_text:
-            return value
-        return value.isoformat()
 
     def row_placeholders(self, width: int) -> str:
         return "(" + ", ".join([self.placeholder] * width) + ")"
@@ -41,15 +33,38 @@ class Dialect:
             " ON r.source = wanted.source AND r.record_id = wanted.record_id"
         )
 
+    @lru_cache(maxsize=64)  # noqa: B019 - dialects are two module-level singletons
+    def persons_by_index_sql(self, count: int) -> str:
+        marks = ", ".join([self.placeholder] * count)
+        return (
+            "SELECT blind_index, id, key_id, wrapped_key FROM persons"
+            f" WHERE blind_index IN ({marks})"
+        )
+
     @lru_cache(maxsize=16)  # noqa: B019 - dialects are two module-level singletons
     def insert_sql(self, table: str, columns: tuple[str, ...]) -> str:
         return f"INSERT INTO {table} ({', '.join(columns)}) VALUES " + self.row_placeholders(
             len(columns)
         )
 
+    def allocate_ids(self, conn: Connection, table: str, count: int) -> list[int]:
+        """`count` unused primary keys for `table`, reserved for this transaction."""
+        if count == 0:
+            return []
+        if self.name == "postgresql":
+            rows = conn.exec_driver_sql(
+                f"SELECT nextval(pg_get_serial_sequence('{table}', 'id'))"
+                f" FROM generate_series(1, {int(count)})"
+            )
+            return [row[0] for row in rows]
+        # SQLite has one writer at a time, and this transaction holds the write lock
+        # (ingest has written its batch row first), so nobody else can take these ids.
+        top = conn.exec_driver_sql(f"SELECT coalesce(max(id), 0) FROM {table}").scalar_one()
+        return list(range(top + 1, top + 1 + count))
 
-SQLITE = Dialect("sqlite", "?", dates_as_text=True)
-POSTGRESQL = Dialect("postgresql", "%s", dates_as_text=False)
+
+SQLITE = Dialect("sqlite", "?")
+POSTGRESQL = Dialect("postgresql", "%s")
 
 
 def dialect_of(conn: Connection) -> Dialect:

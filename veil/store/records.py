@@ -9,7 +9,6 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
-    bindparam,
     func,
     insert,
     select,
@@ -23,6 +22,7 @@ RECORD_INSERT_COLUMNS = (
     "person_id",
     "source",
     "record_id",
+    "status",
     "kind",
     "offence_code",
     "offence_date",
@@ -32,13 +32,14 @@ RECORD_INSERT_COLUMNS = (
     "detention_days",
     "sentence_months",
     "fine_yuan",
-    "status",
     "age_at_offence",
     "identity",
     "content_mac",
     "batch_id",
     "source_line",
 )
+
+PERSON_INSERT_COLUMNS = ("id", "blind_index", "key_id", "wrapped_key", "created_batch")
 
 # Stay well under SQLite's bound-parameter limit in IN (...) look-ups.
 LOOKUP_CHUNK = 5_000
@@ -108,29 +109,26 @@ class RecordStore:
     def persons_by_index(self, blind_indexes: Iterable[bytes]) -> dict[bytes, StoredPerson]:
         wanted = list(blind_indexes)
         found: dict[bytes, StoredPerson] = {}
-        query = select(
-            persons.c.blind_index, persons.c.id, persons.c.key_id, persons.c.wrapped_key
-        ).where(persons.c.blind_index.in_(bindparam("bis", expanding=True)))
         for start in range(0, len(wanted), LOOKUP_CHUNK):
-            for row in self.conn.execute(query, {"bis": wanted[start : start + LOOKUP_CHUNK]}):
+            chunk = wanted[start : start + LOOKUP_CHUNK]
+            sql = self.dialect.persons_by_index_sql(len(chunk))
+            for row in self.conn.exec_driver_sql(sql, tuple(chunk)):
                 found[bytes(row[0])] = StoredPerson(row[1], row[2], bytes(row[3]))
         return found
 
     # --- writes ---------------------------------------------------------------------------
-    def add_persons(self, rows: Sequence[dict[str, Any]]) -> dict[bytes, int]:
+    def add_persons(self, rows: Sequence[tuple[bytes, str, bytes, int]]) -> dict[bytes, int]:
         """Insert persons (blind_index, key_id, wrapped_key, created_batch); their new ids."""
-        if not rows:
-            return {}
-        result = self.conn.execute(
-            # Rows come back keyed by blind index, so their order does not matter (asking
-            # SQLAlchemy to keep it makes SQLite insert one row per statement).
-            insert(persons).returning(persons.c.blind_index, persons.c.id),
-            list(rows),
-        )
-        return {bytes(bi): pid for bi, pid in result}
+        ids = self.dialect.allocate_ids(self.conn, "persons", len(rows))
+        if rows:
+            sql = self.dialect.insert_sql("persons", PERSON_INSERT_COLUMNS)
+            self.conn.exec_driver_sql(
+                sql, [(pid, *row) for pid, row in zip(ids, rows, strict=True)]
+            )
+        return {row[0]: pid for pid, row in zip(ids, rows, strict=True)}
 
     def add_records(self, rows: Sequence[tuple[Any, ...]]) -> None:
-        """Insert rows whose values follow RECORD_INSERT_COLUMNS (dates as `dialect.date`)."""
+        """Insert rows whose values follow RECORD_INSERT_COLUMNS (dates as ISO text)."""
         if rows:
             sql = self.dialect.insert_sql("records", RECORD_INSERT_COLUMNS)
             self.conn.exec_driver_sql(sql, list(rows))

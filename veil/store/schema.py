@@ -12,7 +12,6 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
-    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -82,5 +81,3 @@ records = Table(
     Column("source_line", Integer, nullable=False),
     UniqueConstraint("source", "record_id"),
 )
-
-Index(None, records.c.offence_code)

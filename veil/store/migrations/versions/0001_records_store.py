@@ -77,7 +77,6 @@ def upgrade() -> None:
         sa.UniqueConstraint("source", "record_id", name="uq_records_source_record_id"),
     )
     op.create_index("ix_records_person_id", "records", ["person_id"])
-    op.create_index("ix_records_offence_code", "records", ["offence_code"])
 
 
 def downgrade() -> None:
