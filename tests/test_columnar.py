@@ -71,3 +71,14 @@ def test_impossible_dates_and_leap_days() -> None:
     ]
     fast, slow = verdicts(rows)
     assert fast.tolist() == slow == [True, False, False, False, False, False]
+
+
+@settings(max_examples=100, deadline=None)
+@given(row=valid_rows())
+def test_both_paths_prepare_the_same_stored_form(row: dict[str, str]) -> None:
+    from veil.ingest.prepare import _fast, _from_record
+
+    chunk = chunk_from_rows([(2, row)])
+    (fast,) = _fast(chunk.batch, chunk.lines)
+    slow = _from_record(2, validate_row(row, CATALOGUE, TODAY))
+    assert fast == slow

@@ -19,28 +19,12 @@ from veil.recordfiles import RowChunk
 from veil.records import columnar
 from veil.records.catalogue import Catalogue
 from veil.records.codec import content_bytes, identity_bytes
-from veil.records.model import Record
+from veil.records.model import COLUMNS, IDENTITY_COLUMNS, Record
 from veil.records.validation import RowError, validate_row
 
-CONTENT_COLUMNS = (
-    "source",
-    "record_id",
-    "id_number",
-    "alt_id",
-    "name",
-    "birth_date",
-    "sex",
-    "kind",
-    "offence_code",
-    "offence_date",
-    "decision_date",
-    "completion_date",
-    "disposition",
-    "detention_days",
-    "sentence_months",
-    "fine_yuan",
-)
-IDENTITY_COLUMNS = ("id_number", "alt_id", "name", "birth_date", "sex")
+# The byte forms of `records.codec`, built from columns: every column but status, and the
+# identity columns, in the same order (tests hold both forms equal).
+CONTENT_COLUMNS = tuple(c for c in COLUMNS if c != "status")
 FACT_COLUMNS = ("kind", "offence_code", "offence_date", "decision_date")
 
 

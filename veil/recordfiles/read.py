@@ -121,7 +121,7 @@ class CsvReader(RecordFileReader):
             try:
                 reader = pcsv.open_csv(
                     handle,
-                    read_options=pcsv.ReadOptions(use_threads=False, block_size=1 << 22),
+                    read_options=pcsv.ReadOptions(use_threads=False, block_size=1 << 20),
                     parse_options=pcsv.ParseOptions(
                         newlines_in_values=True,
                         ignore_empty_lines=False,

@@ -28,7 +28,6 @@ RECORD_KINDS = ("admin_violation", "criminal", "drug_registration")
 STATUSES = ("effective", "revoked")
 SEXES = ("M", "F")
 AMOUNT_COLUMNS = ("detention_days", "sentence_months", "fine_yuan")
-DATE_COLUMNS = ("birth_date", "offence_date", "decision_date", "completion_date")
 IDENTITY_COLUMNS = ("id_number", "alt_id", "name", "birth_date", "sex")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     Connection,
@@ -42,7 +42,20 @@ RECORD_INSERT_COLUMNS = (
 PERSON_INSERT_COLUMNS = ("id", "blind_index", "key_id", "wrapped_key", "created_batch")
 
 # Stay well under SQLite's bound-parameter limit in IN (...) look-ups.
-LOOKUP_CHUNK = 5_000
+LOOKUP_CHUNK = 4_096
+
+
+T = TypeVar("T")
+
+
+def _padded(items: Sequence[T], filler: T) -> list[T]:
+    """`items` padded to the next power of two with a value that matches nothing.
+
+    Look-ups bind one parameter per key; without padding nearly every chunk has its own
+    statement text, and the drivers' prepared-statement caches fill with them.
+    """
+    size = max(16, 1 << (len(items) - 1).bit_length())
+    return [*items, *([filler] * (size - len(items)))]
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +112,7 @@ class RecordStore:
         found: dict[tuple[str, str], StoredKey] = {}
         step = LOOKUP_CHUNK // 2
         for start in range(0, len(keys), step):
-            chunk = keys[start : start + step]
+            chunk = _padded(keys[start : start + step], ("", ""))  # no source is empty
             sql = self.dialect.stored_keys_sql(len(chunk))
             params = tuple(value for key in chunk for value in key)
             for row in self.conn.exec_driver_sql(sql, params):
@@ -110,7 +123,7 @@ class RecordStore:
         wanted = list(blind_indexes)
         found: dict[bytes, StoredPerson] = {}
         for start in range(0, len(wanted), LOOKUP_CHUNK):
-            chunk = wanted[start : start + LOOKUP_CHUNK]
+            chunk = _padded(wanted[start : start + LOOKUP_CHUNK], b"")  # no index is empty
             sql = self.dialect.persons_by_index_sql(len(chunk))
             for row in self.conn.exec_driver_sql(sql, tuple(chunk)):
                 found[bytes(row[0])] = StoredPerson(row[1], row[2], bytes(row[3]))
