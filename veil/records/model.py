@@ -24,6 +24,8 @@ COLUMNS = (
     "fine_yuan",
     "status",
 )
+# The facts sealing rules read, stored in clear: `kind` up to `fine_yuan`.
+FACT_COLUMNS = COLUMNS[COLUMNS.index("kind") : COLUMNS.index("status")]
 RECORD_KINDS = ("admin_violation", "criminal", "drug_registration")
 STATUSES = ("effective", "revoked")
 SEXES = ("M", "F")

@@ -15,6 +15,7 @@ from sqlalchemy import (
     update,
 )
 
+from veil.records.model import FACT_COLUMNS
 from veil.store.dialect import dialect_of
 from veil.store.schema import ingest_batches, persons, records
 
@@ -23,15 +24,7 @@ RECORD_INSERT_COLUMNS = (
     "source",
     "record_id",
     "status",
-    "kind",
-    "offence_code",
-    "offence_date",
-    "decision_date",
-    "completion_date",
-    "disposition",
-    "detention_days",
-    "sentence_months",
-    "fine_yuan",
+    *FACT_COLUMNS,
     "age_at_offence",
     "identity",
     "content_mac",
