@@ -135,8 +135,13 @@ class CsvReader(RecordFileReader):
                 )
                 row_number, extra = 1, 0  # the header is row 1
                 for batch in reader:
+                    # Arrow reads ahead of what it has parsed, so the file offset says little;
+                    # the parsed text's length (plus separators) measures progress instead.
+                    parsed = sum(pc.sum(pc.binary_length(c)).as_py() or 0 for c in batch.columns)
+                    self.position = min(
+                        self.total, self.position + parsed + batch.num_rows * batch.num_columns
+                    )
                     chunk, row_number, extra = self._chunk(batch, skipped, row_number, extra)
-                    self.position = handle.tell()
                     yield chunk
             except pa.ArrowInvalid as exc:
                 raise FileFormatError(f"{self.path.name}: unreadable CSV ({exc})") from None
