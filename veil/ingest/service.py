@@ -75,7 +75,7 @@ class _Batch:
         self.mac = ContentMac(keys.content_mac_key())
         self.report = IngestReport(batch_id=batch_id)
         self.writer = writer
-        self._writing: Future[None] | None = None
+        self._writing: list[Future[None]] = []
 
     def run_chunk(self, chunk: RowChunk) -> None:
         # Validation runs while the writer thread stores the previous chunk (SQLite and
@@ -91,9 +91,13 @@ class _Batch:
 
     def wait(self) -> None:
         """Block until the writer has stored everything handed to it (re-raising its error)."""
-        if self._writing is not None:
-            writing, self._writing = self._writing, None
-            writing.result()
+        writing, self._writing = self._writing, []
+        for future in writing:
+            future.result()
+
+    def _write(self, store: Callable[[list[Any]], None], rows: list[Any]) -> None:
+        """Hand rows to the writer thread, which stores them in the order handed over."""
+        self._writing.append(self.writer.submit(store, rows))
 
     def _classify(
         self, prepared: list[Prepared], macs: list[bytes]
@@ -159,15 +163,14 @@ class _Batch:
         for bi, person in found.items():
             key = self.keys.unwrap(person.key_id, person.wrapped_key, person_aad(bi))
             by_index[bi] = (person.person_id, DataKey(key))
-        new_people: list[tuple[bytes, str, bytes, int]] = []
-        new_keys: dict[bytes, bytes] = {}
-        for bi in set(indexes.values()) - found.keys():
+        missing = sorted(set(indexes.values()) - found.keys())  # index order: fewer page splits
+        new_people = []
+        for person_id, bi in zip(self.store.new_person_ids(len(missing)), missing, strict=True):
             key = DataKey.generate()
             key_id, wrapped = self.keys.wrap(key, person_aad(bi))
-            new_keys[bi] = key
-            new_people.append((bi, key_id, wrapped, self.batch_id))
-        for bi, person_id in self.store.add_persons(new_people).items():
-            by_index[bi] = (person_id, DataKey(new_keys[bi]))
+            new_people.append((person_id, bi, key_id, wrapped, self.batch_id))
+            by_index[bi] = (person_id, DataKey(key))
+        self._write(self.store.add_persons, new_people)
         return {person_key: by_index[bi] for person_key, bi in indexes.items()}
 
     def _insert(self, fresh: list[tuple[Prepared, bytes]]) -> None:
@@ -194,7 +197,7 @@ class _Batch:
             )
         # In key order, so the unique index is written in runs rather than at random.
         rows.sort(key=lambda r: (r[1], r[2]))
-        self._writing = self.writer.submit(self.store.add_records, rows)
+        self._write(self.store.add_records, rows)
 
 
 def ingest_rows(

@@ -123,15 +123,15 @@ class RecordStore:
         return found
 
     # --- writes ---------------------------------------------------------------------------
-    def add_persons(self, rows: Sequence[tuple[bytes, str, bytes, int]]) -> dict[bytes, int]:
-        """Insert persons (blind_index, key_id, wrapped_key, created_batch); their new ids."""
-        ids = self.dialect.allocate_ids(self.conn, "persons", len(rows))
+    def new_person_ids(self, count: int) -> list[int]:
+        """Ids for `count` new persons, reserved for this transaction."""
+        return self.dialect.allocate_ids(self.conn, "persons", count)
+
+    def add_persons(self, rows: Sequence[tuple[int, bytes, str, bytes, int]]) -> None:
+        """Insert persons (id, blind_index, key_id, wrapped_key, created_batch)."""
         if rows:
             sql = self.dialect.insert_sql("persons", PERSON_INSERT_COLUMNS)
-            self.conn.exec_driver_sql(
-                sql, [(pid, *row) for pid, row in zip(ids, rows, strict=True)]
-            )
-        return {row[0]: pid for pid, row in zip(ids, rows, strict=True)}
+            self.conn.exec_driver_sql(sql, list(rows))
 
     def add_records(self, rows: Sequence[tuple[Any, ...]]) -> None:
         """Insert rows whose values follow RECORD_INSERT_COLUMNS (dates as ISO text)."""
