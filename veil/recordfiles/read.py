@@ -144,13 +144,44 @@ class CsvReader(RecordFileReader):
                     chunk, row_number, extra = self._chunk(batch, skipped, row_number, extra)
                     yield chunk
             except pa.ArrowInvalid as exc:
-                raise FileFormatError(f"{self.path.name}: unreadable CSV ({exc})") from None
+                if "straddl" not in str(exc):
+                    raise FileFormatError(f"{self.path.name}: unreadable CSV ({exc})") from None
+                # A row longer than Arrow's block: finish with Python's reader, which reads
+                # any row whole (and validation then rejects the oversized field).
+                yield from self._python_rows(after=row_number - 1)
+                return
         bad = [(n + extra, "", self._width_reason(w)) for n, w, _ in skipped]
         if bad:
             yield RowChunk(
                 pa.RecordBatch.from_pylist([], schema=SCHEMA), np.zeros(0, dtype=np.int64), bad
             )
         self.position = self.total
+
+    def _python_rows(self, after: int) -> Iterator[RowChunk]:
+        """Rows after the first `after` data rows, read with the csv module."""
+        csv.field_size_limit(1 << 30)
+        rows: list[tuple[int, dict[str, str]]] = []
+        bad: list[tuple[int, str, str]] = []
+        with self.path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.reader(handle)
+            header = next(reader)
+            for index, fields in enumerate(reader):
+                if index < after:
+                    continue
+                self.position = min(self.total, self.position + sum(map(len, fields)) + len(fields))
+                if not fields:
+                    continue
+                if len(fields) != self.width:
+                    bad.append((reader.line_num, "", self._width_reason(len(fields))))
+                else:
+                    rows.append((reader.line_num, dict(zip(header, fields, strict=True))))
+                if len(rows) >= CHUNK_ROWS:
+                    chunk = chunk_from_rows(rows)
+                    chunk.bad, rows, bad = bad, [], []
+                    yield chunk
+        chunk = chunk_from_rows(rows)
+        chunk.bad = bad
+        yield chunk
 
     def _width_reason(self, width: int) -> str:
         return f"has {width} fields where the header has {self.width}"
