@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,28 @@ def chunk_from_rows(rows: list[tuple[int, dict[str, str]]]) -> RowChunk:
         {c: [row.get(c, "") for _, row in rows] for c in COLUMNS}, schema=SCHEMA
     )
     return RowChunk(batch, np.array([line for line, _ in rows], dtype=np.int64))
+
+
+# A row read as text columns, or (column, reason) when it cannot be read as a record.
+Entry = tuple[int, dict[str, str] | tuple[str, str]]
+
+
+def _grouped(entries: Iterable[Entry]) -> Iterator[RowChunk]:
+    """Group (line, row or problem) entries into chunks of at most CHUNK_ROWS rows."""
+    rows: list[tuple[int, dict[str, str]]] = []
+    bad: list[tuple[int, str, str]] = []
+    for line, entry in entries:
+        if isinstance(entry, dict):
+            rows.append((line, entry))
+        else:
+            bad.append((line, *entry))
+        if len(rows) >= CHUNK_ROWS:
+            chunk = chunk_from_rows(rows)
+            chunk.bad, rows, bad = bad, [], []
+            yield chunk
+    chunk = chunk_from_rows(rows)
+    chunk.bad = bad
+    yield chunk
 
 
 def _check_header(name: str, header: list[str]) -> None:
@@ -159,9 +181,10 @@ class CsvReader(RecordFileReader):
 
     def _python_rows(self, after: int) -> Iterator[RowChunk]:
         """Rows after the first `after` data rows, read with the csv module."""
+        yield from _grouped(self._python_entries(after))
+
+    def _python_entries(self, after: int) -> Iterator[Entry]:
         csv.field_size_limit(1 << 30)
-        rows: list[tuple[int, dict[str, str]]] = []
-        bad: list[tuple[int, str, str]] = []
         with self.path.open(encoding="utf-8-sig", newline="") as handle:
             reader = csv.reader(handle)
             header = next(reader)
@@ -172,16 +195,9 @@ class CsvReader(RecordFileReader):
                 if not fields:
                     continue
                 if len(fields) != self.width:
-                    bad.append((reader.line_num, "", self._width_reason(len(fields))))
+                    yield reader.line_num, ("", self._width_reason(len(fields)))
                 else:
-                    rows.append((reader.line_num, dict(zip(header, fields, strict=True))))
-                if len(rows) >= CHUNK_ROWS:
-                    chunk = chunk_from_rows(rows)
-                    chunk.bad, rows, bad = bad, [], []
-                    yield chunk
-        chunk = chunk_from_rows(rows)
-        chunk.bad = bad
-        yield chunk
+                    yield reader.line_num, dict(zip(header, fields, strict=True))
 
     def _width_reason(self, width: int) -> str:
         return f"has {width} fields where the header has {self.width}"
@@ -225,8 +241,9 @@ class CsvReader(RecordFileReader):
 
 class JsonLinesReader(RecordFileReader):
     def __iter__(self) -> Iterator[RowChunk]:
-        rows: list[tuple[int, dict[str, str]]] = []
-        bad: list[tuple[int, str, str]] = []
+        yield from _grouped(self._entries())
+
+    def _entries(self) -> Iterator[Entry]:
         with self.path.open("rb") as handle:
             for line, raw in enumerate(handle, start=1):
                 self.position += len(raw)
@@ -235,37 +252,25 @@ class JsonLinesReader(RecordFileReader):
                 try:
                     obj = json.loads(raw)
                 except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                    bad.append((line, "", f"is not valid JSON: {exc}"))
+                    yield line, ("", f"is not valid JSON: {exc}")
                     continue
                 if not isinstance(obj, dict):
-                    bad.append((line, "", "is not a JSON object"))
+                    yield line, ("", "is not a JSON object")
                     continue
-                problem = self._row(obj, line, rows)
-                if problem:
-                    bad.append(problem)
-                if len(rows) >= CHUNK_ROWS:
-                    chunk = chunk_from_rows(rows)
-                    chunk.bad, rows, bad = bad, [], []
-                    yield chunk
-        chunk = chunk_from_rows(rows)
-        chunk.bad = bad
-        yield chunk
+                yield line, self._row(obj)
 
     @staticmethod
-    def _row(
-        obj: dict[str, Any], line: int, rows: list[tuple[int, dict[str, str]]]
-    ) -> tuple[int, str, str] | None:
+    def _row(obj: dict[str, Any]) -> dict[str, str] | tuple[str, str]:
         unknown = [k for k in obj if k not in COLUMNS]
         if unknown:
-            return (line, unknown[0], "is not a record column")
+            return (unknown[0], "is not a record column")
         row: dict[str, str] = {}
         for column in COLUMNS:
             text = _text(obj.get(column))
             if text is None:
-                return (line, column, f"has a value of type {type(obj[column]).__name__}")
+                return (column, f"has a value of type {type(obj[column]).__name__}")
             row[column] = text
-        rows.append((line, row))
-        return None
+        return row
 
 
 class ParquetReader(RecordFileReader):
