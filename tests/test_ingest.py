@@ -12,6 +12,7 @@ from veil.ingest.readback import read_record
 from veil.keys import KeyProvider
 from veil.recordfiles import RowChunk
 from veil.records.catalogue import load_catalogue
+from veil.store.records import RecordStore
 from veil.store.schema import persons, records
 
 from .factories import good_row
@@ -123,3 +124,25 @@ def test_identity_is_sealed_and_person_is_pseudonymous(conn: Connection, keys: K
     person = conn.execute(select(persons)).mappings().one()
     assert good_row()["id_number"].encode() not in bytes(person["blind_index"])
     assert row["age_at_offence"] == 34
+
+
+def test_a_failure_in_the_writer_thread_fails_the_batch_and_stores_nothing(
+    conn: Connection, keys: KeyProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ingest(conn, keys, [good_row(record_id="before")])
+    persons_before = count(conn, persons)
+    written = RecordStore.add_records
+    calls = []
+
+    def fail_on_second_chunk(self: RecordStore, rows: list[tuple[object, ...]]) -> None:
+        calls.append(len(rows))
+        if len(calls) == 2:
+            raise OSError("the disk is full")
+        written(self, rows)
+
+    monkeypatch.setattr(RecordStore, "add_records", fail_on_second_chunk)
+    other = [good_row(record_id=f"N{i}", id_number="", alt_id=f"PASSPORT:E{i}") for i in range(4)]
+    with pytest.raises(OSError, match="disk is full"):
+        ingest(conn, keys, other, chunk_rows=2)
+    assert count(conn, records) == 1
+    assert count(conn, persons) == persons_before

@@ -18,14 +18,9 @@ import pyarrow.compute as pc
 from veil.recordfiles import RowChunk
 from veil.records import columnar
 from veil.records.catalogue import Catalogue
-from veil.records.codec import content_bytes, identity_bytes
-from veil.records.model import COLUMNS, IDENTITY_COLUMNS, Record
+from veil.records.codec import CONTENT_COLUMNS, content_bytes, identity_bytes
+from veil.records.model import IDENTITY_COLUMNS, Record
 from veil.records.validation import RowError, validate_row
-
-# The byte forms of `records.codec`, built from columns: every column but status, and the
-# identity columns, in the same order (tests hold both forms equal).
-CONTENT_COLUMNS = tuple(c for c in COLUMNS if c != "status")
-FACT_COLUMNS = ("kind", "offence_code", "offence_date", "decision_date")
 
 
 @dataclass(slots=True)
@@ -88,7 +83,10 @@ def _fast(batch: pa.RecordBatch, lines: np.ndarray) -> list[Prepared]:
             "status",
             "completion_date",
             "disposition",
-            *FACT_COLUMNS,
+            "kind",
+            "offence_code",
+            "offence_date",
+            "decision_date",
         )
     }
     content = columnar.joined(batch, CONTENT_COLUMNS)

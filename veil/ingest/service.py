@@ -41,7 +41,6 @@ class IngestReport:
     unchanged: int = 0
     rejected: int = 0
     rejections: list[Rejection] = field(default_factory=list)
-    batch_id: int | None = None
 
     def reject(self, line: int, column: str, reason: str) -> None:
         self.rejected += 1
@@ -73,7 +72,7 @@ class _Batch:
         self.batch_id = batch_id
         self.blind = BlindIndex(keys.blind_index_key())
         self.mac = ContentMac(keys.content_mac_key())
-        self.report = IngestReport(batch_id=batch_id)
+        self.report = IngestReport()
         self.writer = writer
         self._writing: list[Future[None]] = []
 
@@ -155,9 +154,7 @@ class _Batch:
 
     def _people(self, fresh: list[tuple[Prepared, bytes]]) -> dict[str, tuple[int, DataKey]]:
         """Person id and data key for every person key in `fresh`, creating new persons."""
-        indexes = {row.person_key: b"" for row, _ in fresh}
-        for person_key in indexes:
-            indexes[person_key] = self.blind.of(person_key)
+        indexes = {key: self.blind.of(key) for key in {row.person_key for row, _ in fresh}}
         found = self.store.persons_by_index(set(indexes.values()))
         by_index: dict[bytes, tuple[int, DataKey]] = {}
         for bi, person in found.items():

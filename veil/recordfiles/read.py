@@ -97,9 +97,8 @@ def _text(value: Any) -> str | None:
 
 
 class RecordFileReader:
-    """Iterate over `RowChunk`s; `position` and `total` measure progress in `unit`s."""
-
-    unit = "bytes"
+    """Iterate over `RowChunk`s; `position` and `total` measure progress (bytes, or rows
+    for Parquet)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -274,8 +273,6 @@ class JsonLinesReader(RecordFileReader):
 
 
 class ParquetReader(RecordFileReader):
-    unit = "rows"
-
     def __init__(self, path: Path) -> None:
         import pyarrow.parquet as pq
 

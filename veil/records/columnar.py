@@ -20,11 +20,11 @@ import pyarrow.compute as pc
 
 from veil.records import idnumber
 from veil.records.catalogue import Catalogue
+from veil.records.codec import SEP as _SEP
 from veil.records.model import AMOUNT_COLUMNS, COLUMNS, RECORD_KINDS, SEXES, STATUSES
 
 # pyarrow ships no type information: a Mask is a pyarrow BooleanArray.
 Mask: TypeAlias = Any
-_SEP = "\x1f"
 _NO_CONTROL = r"[^\x00-\x1f\x7f]"
 _ISO = r"^\d{4}-\d{2}-\d{2}$"
 # Canonical whole numbers only ("7", not "007" or "+7"): anything else takes the slow path.
@@ -99,10 +99,6 @@ def _id_numbers(ids: pa.Array, birth: pa.Array, sex: pa.Array) -> Mask:
     return pc.and_(mask, pc.is_in(region_year, value_set=known))
 
 
-def _text_column(values: pa.Array, pattern: str) -> Mask:
-    return _regex(values, pattern)
-
-
 def _amounts(table: pa.RecordBatch, catalogue: Catalogue, kind_disposition: pa.Array) -> Mask:
     """Amount columns canonical, and present, absent and in range as the disposition says."""
     ok = pa.array(np.ones(table.num_rows, dtype=bool))
@@ -142,9 +138,9 @@ def _amounts(table: pa.RecordBatch, catalogue: Catalogue, kind_disposition: pa.A
 def fast_valid(table: pa.RecordBatch, catalogue: Catalogue, today: dt.date) -> np.ndarray:
     """A boolean per row: True when the row is valid and canonical."""
     c = {name: table.column(name) for name in COLUMNS}
-    ok = _text_column(c["source"], r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
-    ok = pc.and_(ok, _text_column(c["record_id"], f"^{_NO_CONTROL}{{1,128}}$"))
-    ok = pc.and_(ok, _text_column(c["name"], f"^{_NO_CONTROL}{{1,100}}$"))
+    ok = _regex(c["source"], r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
+    ok = pc.and_(ok, _regex(c["record_id"], f"^{_NO_CONTROL}{{1,128}}$"))
+    ok = pc.and_(ok, _regex(c["name"], f"^{_NO_CONTROL}{{1,100}}$"))
     alt_empty = pc.equal(c["alt_id"], "")
     id_empty = pc.equal(c["id_number"], "")
     ok = pc.and_(

@@ -54,10 +54,6 @@ class Record:
     status: str
 
     @property
-    def natural_key(self) -> tuple[str, str]:
-        return (self.source, self.record_id)
-
-    @property
     def person_key(self) -> str:
         """What links the record to a person: the ID number, else the alternative ID."""
         return self.id_number or self.alt_id

@@ -9,7 +9,6 @@ from typing import Any, TypeVar
 
 from sqlalchemy import (
     Connection,
-    func,
     insert,
     select,
     update,
@@ -146,9 +145,6 @@ class RecordStore:
             )
 
     # --- reads ----------------------------------------------------------------------------
-    def count_records(self) -> int:
-        return int(self.conn.execute(select(func.count()).select_from(records)).scalar_one())
-
     def stored_record(self, source: str, record_id: str) -> dict[str, Any] | None:
         """One record's stored row with its person's wrapped key, or None."""
         query = (

@@ -6,6 +6,8 @@ import datetime as dt
 import random
 from collections.abc import Callable
 
+from veil.records.idnumber import with_check_digit
+
 Row = dict[str, str]
 
 
@@ -148,8 +150,6 @@ def _offence_before_birth(row: Row, _prev: Row | None, _rng: random.Random) -> R
 def _bad_region(row: Row, _prev: Row | None, _rng: random.Random) -> Row:
     if not row["id_number"]:
         return _bad_alt_id(row, _prev, _rng)
-    from veil.records.idnumber import with_check_digit
-
     return {**row, "id_number": with_check_digit("990000" + row["id_number"][6:17])}
 
 
