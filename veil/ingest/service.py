@@ -22,7 +22,10 @@ from veil.recordfiles import RowChunk
 from veil.records.catalogue import Catalogue
 from veil.records.codec import person_aad, row_aad
 from veil.store.database import transaction
+from veil.sealing.evaluate import Evaluator
+from veil.sealing.pack import RuleSet, load_ruleset
 from veil.store.records import RecordStore
+from veil.store.seals import decide_persons, finish_run, start_run
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +76,7 @@ class _Batch:
         self.blind = BlindIndex(keys.blind_index_key())
         self.mac = ContentMac(keys.content_mac_key())
         self.report = IngestReport()
+        self.revoked: list[int] = []  # stored records this batch revoked
         self.writer = writer
         self._writing: list[Future[None]] = []
 
@@ -86,6 +90,7 @@ class _Batch:
         self.wait()
         fresh, revoked = self._classify(prepared, macs)
         self.store.set_status(revoked, "revoked")
+        self.revoked.extend(revoked)
         self._insert(fresh)
 
     def wait(self) -> None:
@@ -207,8 +212,15 @@ def ingest_rows(
     file_format: str,
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     on_chunk: Callable[[], None] | None = None,
+    rules: RuleSet | None = None,
 ) -> IngestReport:
-    """Ingest `chunks` as one atomic batch; the report lists every rejected row."""
+    """Ingest `chunks` as one atomic batch; the report lists every rejected row.
+
+    Before the batch commits, the row evaluator decides every record of each person the
+    batch touched, under `rules` (default: the shipped rule packs), as of the ingest day:
+    a new administrative violation is sealed the moment it is stored.
+    """
+    evaluator = Evaluator(rules or load_ruleset(catalogue))
     with transaction(conn):
         store = RecordStore(conn)
         started = now()
@@ -224,6 +236,17 @@ def ingest_rows(
                 batch.wait()
         report = batch.report
         report.rejections.sort(key=lambda r: r.line)
+        touched = store.persons_of_batch(batch_id, batch.revoked)
+        if touched:
+            run = start_run(
+                conn,
+                trigger="ingest",
+                engine="row",
+                as_of=started.date(),
+                packs=evaluator.ruleset.label,
+            )
+            evaluated = decide_persons(conn, evaluator, touched, run)
+            finish_run(conn, run, evaluated=evaluated)
         store.finish_batch(
             batch_id,
             now(),

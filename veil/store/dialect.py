@@ -47,6 +47,16 @@ class Dialect:
             len(columns)
         )
 
+    def upsert_states_from_run(self, conn: Connection, run_id: int) -> None:
+        """Point each record with an event in the run at that event (one per record)."""
+        conn.exec_driver_sql(
+            "INSERT INTO seal_states (record_pk, state, rule_id, event_id)"
+            " SELECT record_pk, state, rule_id, id FROM seal_events"
+            f" WHERE run_id = {int(run_id)}"
+            " ON CONFLICT (record_pk) DO UPDATE SET state = excluded.state,"
+            " rule_id = excluded.rule_id, event_id = excluded.event_id"
+        )
+
     def allocate_ids(self, conn: Connection, table: str, count: int) -> list[int]:
         """`count` unused primary keys for `table`, reserved for this transaction."""
         if count == 0:

@@ -145,6 +145,16 @@ class RecordStore:
             )
 
     # --- reads ----------------------------------------------------------------------------
+    def persons_of_batch(self, batch_id: int, also: Sequence[int] = ()) -> list[int]:
+        """Persons with a record stored by the batch, or among the records `also`."""
+        query = select(records.c.person_id).where(records.c.batch_id == batch_id)
+        found = {row[0] for row in self.conn.execute(query.distinct())}
+        for start in range(0, len(also), LOOKUP_CHUNK):
+            part = also[start : start + LOOKUP_CHUNK]
+            more = select(records.c.person_id).where(records.c.id.in_(part))
+            found.update(row[0] for row in self.conn.execute(more))
+        return sorted(found)
+
     def stored_record(self, source: str, record_id: str) -> dict[str, Any] | None:
         """One record's stored row with its person's wrapped key, or None."""
         query = (

@@ -18,6 +18,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Table,
+    Text,
     UniqueConstraint,
 )
 
@@ -80,4 +81,53 @@ records = Table(
     Column("batch_id", Integer, ForeignKey("ingest_batches.id"), nullable=False),
     Column("source_line", Integer, nullable=False),
     UniqueConstraint("source", "record_id"),
+)
+
+# --- Seal history (SPEC section 3) ---------------------------------------------------------
+
+# One evaluation of the rule packs: a sweep, or the decisions made when a batch is ingested.
+seal_runs = Table(
+    "seal_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("trigger", String(16), nullable=False),  # "sweep" or "ingest"
+    Column("engine", String(16), nullable=False),
+    Column("as_of", Date, nullable=False),
+    Column("packs", String(255), nullable=False),  # pack ids and versions in force
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("evaluated", Integer, nullable=False, default=0),
+    Column("changed", Integer, nullable=False, default=0),
+)
+
+# Append-only: a record's seal history is every event ever written for it, in id order.
+# Nothing here is updated or deleted.
+seal_events = Table(
+    "seal_events",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("run_id", Integer, ForeignKey("seal_runs.id"), nullable=False, index=True),
+    Column("record_pk", Integer, ForeignKey("records.id"), nullable=False, index=True),
+    Column("state", String(16), nullable=False),  # open, sealed, unsealed, purged
+    Column("rule_id", String(64)),
+    Column("statute", String(255)),
+    Column("article", String(64)),
+    Column("as_of", Date, nullable=False),
+    Column("facts", Text, nullable=False),  # canonical JSON of the facts the rule read
+)
+
+# The latest event of each record, kept beside the history so that reads and sweeps need
+# not search it. Derived entirely from seal_events; `veil db check` could rebuild it.
+seal_states = Table(
+    "seal_states",
+    metadata,
+    Column("record_pk", Integer, ForeignKey("records.id"), primary_key=True),
+    Column("state", String(16), nullable=False),
+    Column("rule_id", String(64)),
+    Column(
+        "event_id",
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("seal_events.id"),
+        nullable=False,
+    ),
 )

@@ -1,0 +1,86 @@
+"""What the sealing rules read about a record, and the facts an event records.
+
+Both evaluators produce the facts of a decision as the same canonical JSON text (sorted
+keys, no spaces), so that their outputs can be compared byte for byte.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Literal
+
+from veil.sealing.expr import Column, Derived, Expr, PersonFact, Value, children
+from veil.sealing.pack import Rule, RuleSet
+
+# The pseudo-rule of a revoked record: it is purged, not decided by any pack.
+REVOKED = "revoked"
+STATES = ("open", "sealed", "unsealed", "purged")
+
+
+@dataclass(frozen=True, slots=True)
+class RecordFacts:
+    """One stored record as the rules see it: no identity, only clear facts."""
+
+    pk: int
+    person_id: int
+    status: str
+    kind: str
+    offence_code: str
+    offence_date: dt.date
+    decision_date: dt.date
+    completion_date: dt.date | None
+    disposition: str
+    detention_days: int | None
+    sentence_months: int | None
+    fine_yuan: int | None
+    age_at_offence: int
+
+
+FACT_FIELDS = tuple(RecordFacts.__slots__)
+
+
+@dataclass(frozen=True)
+class FactRef:
+    """One entry of an event's facts: a column, a derived fact or a person fact."""
+
+    kind: Literal["column", "derived", "person"]
+    pack: str
+    name: str
+
+
+def facts_used(rule: Rule, ruleset: RuleSet) -> tuple[FactRef, ...]:
+    """The facts of the record a rule reads, sorted by name: what its events record.
+
+    Columns and derived facts of the record itself count, also those a derived fact reads;
+    person facts count by their value. Facts of the person's other records do not.
+    """
+    found: dict[str, FactRef] = {}
+
+    def visit(expr: Expr, *, inside_derived: bool) -> None:
+        match expr:
+            case Column("record", name):
+                found.setdefault(name, FactRef("column", "", name))
+            case Derived("record", pack, name):
+                found.setdefault(name, FactRef("derived", pack, name))
+                visit(ruleset.derived(pack, name), inside_derived=True)
+            case PersonFact(pack, name) if not inside_derived:
+                found.setdefault(name, FactRef("person", pack, name))
+        if not isinstance(expr, PersonFact):
+            for child in children(expr):
+                visit(child, inside_derived=inside_derived)
+
+    visit(rule.when, inside_derived=False)
+    return tuple(found[name] for name in sorted(found))
+
+
+def facts_json(values: dict[str, Value]) -> str:
+    """The canonical text of an event's facts (keys sorted, no spaces, dates ISO)."""
+    return json.dumps(values, sort_keys=True, separators=(",", ":"), default=_iso)
+
+
+def _iso(value: object) -> str:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(f"not a fact value: {value!r}")

@@ -1,0 +1,96 @@
+"""The sweep on DuckDB: the store's facts exported to Parquet, the same compiled query run
+over it, and the changes appended to the store's history.
+
+The export holds pseudonymous person ids and clear facts only (no identity columns), the
+same columns the rules read in the store. It is written under the working directory and
+removed when the sweep ends.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from sqlalchemy import Connection
+
+from veil.sealing.compile import EVENT_COLUMNS, RECORDS_SCHEMA, STATES_SCHEMA, Tables, changes_sql
+from veil.sealing.pack import RuleSet
+from veil.store.seals import Run, append_events
+
+EXPORT_BATCH = 200_000
+_ARROW = {"int64": pa.int64(), "string": pa.string(), "date": pa.date32()}
+
+
+def arrow_schema(schema: dict[str, str]) -> pa.Schema:
+    return pa.schema([(name, _ARROW[kind]) for name, kind in schema.items()])
+
+
+def export_facts(conn: Connection, directory: Path) -> Tables:
+    """Write the records' facts and the current states as Parquet; where they are."""
+    directory.mkdir(parents=True, exist_ok=True)
+    records = directory / "records.parquet"
+    states = directory / "seal_states.parquet"
+    _export(conn, f"SELECT {', '.join(RECORDS_SCHEMA)} FROM records", RECORDS_SCHEMA, records)
+    _export(conn, f"SELECT {', '.join(STATES_SCHEMA)} FROM seal_states", STATES_SCHEMA, states)
+    return Tables(records=str(records), states=str(states))
+
+
+def _export(conn: Connection, sql: str, schema: dict[str, str], path: Path) -> None:
+    target = arrow_schema(schema)
+    result = conn.exec_driver_sql(sql).yield_per(EXPORT_BATCH)
+    with pq.ParquetWriter(path, target) as writer:
+        for rows in result.partitions(EXPORT_BATCH):
+            columns = list(zip(*rows, strict=True))
+            arrays = []
+            for values, field in zip(columns, target, strict=True):
+                if pa.types.is_date32(field.type):
+                    # SQLite hands dates back as ISO text; PostgreSQL as dates.
+                    arrays.append(pc.cast(pa.array(values), pa.date32()))
+                else:
+                    arrays.append(pa.array(values, field.type))
+            writer.write_table(pa.Table.from_arrays(arrays, schema=target))
+
+
+def run_changes(ruleset: RuleSet, run: Run, tables: Tables) -> Iterator[pa.RecordBatch]:
+    """The compiled sweep on DuckDB over Parquet files: the events to append."""
+    duck = duckdb.connect()
+    try:
+        for name, path in (("records", tables.records), ("seal_states", tables.states)):
+            quoted = path.replace("'", "''")
+            duck.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{quoted}')")
+        sql = changes_sql(ruleset, run.as_of, "duckdb", run_id=run.id)
+        yield from duck.sql(sql).to_arrow_reader(EXPORT_BATCH)
+    finally:
+        duck.close()
+
+
+def sweep_on_duckdb(
+    conn: Connection,
+    ruleset: RuleSet,
+    run: Run,
+    workdir: Path,
+    report: Callable[[int, int], None],
+) -> None:
+    directory = workdir / f"sweep-{run.id}"
+    try:
+        tables = export_facts(conn, directory)
+        report(1, 3)
+        as_of = run.as_of.isoformat()
+        for batch in run_changes(ruleset, run, tables):
+            append_events(conn, _event_rows(batch, as_of))
+        report(3, 3)
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _event_rows(batch: pa.RecordBatch, as_of: str) -> Iterator[tuple[Any, ...]]:
+    columns = [batch.column(name).to_pylist() for name in EVENT_COLUMNS]
+    at = EVENT_COLUMNS.index("as_of")
+    for row in zip(*columns, strict=True):
+        yield (*row[:at], as_of, *row[at + 1 :])

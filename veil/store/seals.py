@@ -1,0 +1,186 @@
+"""Seal history in the store: runs, the append-only event log, and current states.
+
+Events are only ever inserted. `seal_states` follows the latest event of each record and
+is written from the events themselves (`apply_run`), never on its own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from veil.sealing.compile import EVENT_COLUMNS
+from veil.sealing.evaluate import Evaluator
+from veil.sealing.facts import FACT_FIELDS, RecordFacts
+from veil.store.dialect import dialect_of
+from veil.store.schema import records, seal_events, seal_runs, seal_states
+
+_FACT_COLUMNS = [records.c.id, *[records.c[name] for name in FACT_FIELDS[1:]]]
+
+
+@dataclass(frozen=True)
+class Run:
+    id: int
+    as_of: dt.date
+
+
+def start_run(conn: Connection, *, trigger: str, engine: str, as_of: dt.date, packs: str) -> Run:
+    run_id = conn.execute(
+        insert(seal_runs)
+        .values(
+            trigger=trigger,
+            engine=engine,
+            as_of=as_of,
+            packs=packs,
+            started_at=dt.datetime.now(dt.UTC),
+            evaluated=0,
+            changed=0,
+        )
+        .returning(seal_runs.c.id)
+    ).scalar_one()
+    return Run(run_id, as_of)
+
+
+def finish_run(conn: Connection, run: Run, *, evaluated: int) -> dict[str, int]:
+    """Move the run's events into the current states; the number of changes per rule."""
+    dialect_of(conn).upsert_states_from_run(conn, run.id)
+    rows = conn.execute(
+        select(seal_events.c.rule_id, seal_events.c.state, func.count())
+        .where(seal_events.c.run_id == run.id)
+        .group_by(seal_events.c.rule_id, seal_events.c.state)
+    ).all()
+    changes: dict[str, int] = {}
+    for rule_id, state, count in rows:
+        # A change to `open` has no rule: it is counted under the state's name.
+        key = rule_id or state
+        changes[key] = changes.get(key, 0) + count
+    conn.execute(
+        update(seal_runs)
+        .where(seal_runs.c.id == run.id)
+        .values(
+            finished_at=dt.datetime.now(dt.UTC),
+            evaluated=evaluated,
+            changed=sum(changes.values()),
+        )
+    )
+    return dict(sorted(changes.items()))
+
+
+def append_events(conn: Connection, events: Iterable[Sequence[Any]]) -> None:
+    """Insert events given as rows of EVENT_COLUMNS."""
+    sql = dialect_of(conn).insert_sql("seal_events", EVENT_COLUMNS)
+    batch: list[Sequence[Any]] = []
+    for event in events:
+        batch.append(event)
+        if len(batch) >= 10_000:
+            conn.exec_driver_sql(sql, batch)
+            batch = []
+    if batch:
+        conn.exec_driver_sql(sql, batch)
+
+
+def current_states(conn: Connection, record_pks: Sequence[int]) -> dict[int, tuple[str, str | None]]:
+    found: dict[int, tuple[str, str | None]] = {}
+    for start in range(0, len(record_pks), 4_096):
+        part = record_pks[start : start + 4_096]
+        rows = conn.execute(
+            select(seal_states.c.record_pk, seal_states.c.state, seal_states.c.rule_id).where(
+                seal_states.c.record_pk.in_(part)
+            )
+        )
+        found.update({pk: (state, rule) for pk, state, rule in rows})
+    return found
+
+
+def facts_of_persons(
+    conn: Connection, person_ids: Sequence[int]
+) -> Iterator[list[list[RecordFacts]]]:
+    """The records of these persons: groups of persons, each a list of their records."""
+    ordered = sorted(set(person_ids))
+    for start in range(0, len(ordered), 4_096):
+        part = ordered[start : start + 4_096]
+        rows = conn.execute(
+            select(*_FACT_COLUMNS)
+            .where(records.c.person_id.in_(part))
+            .order_by(records.c.person_id, records.c.id)
+        )
+        group: list[list[RecordFacts]] = []
+        for row in rows:
+            facts = RecordFacts(*row)
+            if not group or group[-1][0].person_id != facts.person_id:
+                group.append([])
+            group[-1].append(facts)
+        yield group
+
+
+def facts_of_record(conn: Connection, source: str, record_id: str) -> RecordFacts | None:
+    row = conn.execute(
+        select(*_FACT_COLUMNS).where(
+            records.c.source == source, records.c.record_id == record_id
+        )
+    ).first()
+    return RecordFacts(*row) if row else None
+
+
+def history(conn: Connection, record_pk: int) -> list[dict[str, Any]]:
+    """Every event of one record, oldest first."""
+    rows = conn.execute(
+        select(
+            seal_events.c.id,
+            seal_events.c.state,
+            seal_events.c.rule_id,
+            seal_events.c.statute,
+            seal_events.c.article,
+            seal_events.c.as_of,
+            seal_events.c.facts,
+            seal_runs.c.trigger,
+            seal_runs.c.started_at,
+        )
+        .join(seal_runs, seal_runs.c.id == seal_events.c.run_id)
+        .where(seal_events.c.record_pk == record_pk)
+        .order_by(seal_events.c.id)
+    )
+    return [dict(row._mapping) for row in rows]
+
+
+def count_known(conn: Connection, as_of: dt.date, persons: tuple[int, int] | None = None) -> int:
+    query = select(func.count()).where(records.c.decision_date <= as_of)
+    if persons is not None:
+        query = query.where(records.c.person_id.between(*persons))
+    return int(conn.execute(query).scalar_one())
+
+
+def person_id_range(conn: Connection) -> tuple[int, int] | None:
+    low, high = conn.execute(select(func.min(records.c.person_id), func.max(records.c.person_id))).one()
+    return None if low is None else (int(low), int(high))
+
+
+def decide_persons(
+    conn: Connection, evaluator: Evaluator, person_ids: Sequence[int], run: Run
+) -> int:
+    """Decide every record of these persons with the row evaluator; append the changes.
+
+    Returns how many records were evaluated.
+    """
+    evaluated = 0
+    for group in facts_of_persons(conn, person_ids):
+        decisions = {}
+        for person in group:
+            decisions.update(evaluator.evaluate_person(person, run.as_of))
+        evaluated += len(decisions)
+        current = current_states(conn, list(decisions))
+        events = []
+        for pk, decision in decisions.items():
+            if current.get(pk) == (decision.state, decision.rule_id):
+                continue
+            statute, article = evaluator.citation(decision.rule_id)
+            events.append(
+                (run.id, pk, decision.state, decision.rule_id, statute, article,
+                 run.as_of.isoformat(), decision.facts)
+            )
+        append_events(conn, events)
+    return evaluated

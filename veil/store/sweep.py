@@ -1,0 +1,97 @@
+"""The batch sweep: the compiled rule packs run inside an engine, changes appended.
+
+On the store's own engine (SQLite or PostgreSQL) the compiled query runs as
+`INSERT INTO seal_events … SELECT`, one slice of record ids at a time so that progress can
+be shown; on DuckDB it runs over a Parquet export of the facts (`duckdb_sweep.py`) and the
+changes come back to the store. Either way only the records whose state or rule changes
+get an event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Connection, func, select
+
+from veil.sealing.compile import EVENT_COLUMNS, changes_sql
+from veil.sealing.pack import RuleSet
+from veil.store.database import transaction
+from veil.store.schema import records
+from veil.store.seals import count_known, finish_run, start_run
+
+ENGINES = ("sqlite", "postgresql", "duckdb")
+IBIS_DIALECT = {"sqlite": "sqlite", "postgresql": "postgres", "duckdb": "duckdb"}
+# Records per statement on the store's engine: small enough for a live progress bar,
+# large enough that the per-statement cost disappears.
+SLICE = 250_000
+
+Progress = Callable[[int, int], None]  # (records done, records in all)
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    run_id: int
+    as_of: dt.date
+    engine: str
+    evaluated: int
+    changes: dict[str, int]
+
+    def as_dict(self) -> dict[str, object]:
+        return {"as_of": self.as_of.isoformat(), "evaluated": self.evaluated, "changes": self.changes}
+
+
+class EngineError(ValueError):
+    """An engine that cannot sweep this store."""
+
+
+def sweep(
+    conn: Connection,
+    ruleset: RuleSet,
+    as_of: dt.date,
+    *,
+    engine: str | None = None,
+    workdir: Path | None = None,
+    progress: Progress | None = None,
+) -> SweepResult:
+    """Evaluate every record decided by `as_of` and append an event for each change."""
+    store_engine = conn.dialect.name
+    engine = engine or store_engine
+    if engine not in ENGINES:
+        raise EngineError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    if engine != "duckdb" and engine != store_engine:
+        raise EngineError(
+            f"the store is {store_engine}: --engine {engine} needs a {engine} store"
+            " (set VEIL_DATABASE_URL), or use --engine duckdb"
+        )
+    report = progress or (lambda done, total: None)
+    with transaction(conn):
+        run = start_run(conn, trigger="sweep", engine=engine, as_of=as_of, packs=ruleset.label)
+        if engine == "duckdb":
+            from veil.store.duckdb_sweep import sweep_on_duckdb
+
+            if workdir is None:
+                raise EngineError("the duckdb engine needs a working directory")
+            sweep_on_duckdb(conn, ruleset, run, workdir, report)
+        else:
+            _sweep_in_store(conn, ruleset, run.id, as_of, IBIS_DIALECT[engine], report)
+        evaluated = count_known(conn, as_of)
+        changes = finish_run(conn, run, evaluated=evaluated)
+    return SweepResult(run.id, as_of, engine, evaluated, changes)
+
+
+def _sweep_in_store(
+    conn: Connection, ruleset: RuleSet, run_id: int, as_of: dt.date, dialect: str, report: Progress
+) -> None:
+    low, high = conn.execute(select(func.min(records.c.id), func.max(records.c.id))).one()
+    if low is None:
+        return
+    total = high - low + 1
+    columns = ", ".join(EVENT_COLUMNS)
+    for start in range(low, high + 1, SLICE):
+        span = (start, min(start + SLICE - 1, high))
+        query = changes_sql(ruleset, as_of, dialect, run_id=run_id, records=span)
+        conn.exec_driver_sql(f"INSERT INTO seal_events ({columns}) {query}")
+        report(span[1] - low + 1, total)
