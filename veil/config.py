@@ -1,4 +1,8 @@
-"""Where Veil keeps its data: `VEIL_HOME` (default ./.veil) and `VEIL_DATABASE_URL`."""
+"""Where Veil keeps its data and which rules it runs.
+
+`VEIL_HOME` (default ./.veil), `VEIL_DATABASE_URL`, and `VEIL_RULE_PACKS`: further rule
+pack files, separated by the path separator (`:`), in force beside the shipped packs.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from pathlib import Path
 class Settings:
     home: Path
     database_url: str
+    rule_packs: tuple[Path, ...] = ()
 
     @property
     def key_file(self) -> Path:
@@ -22,4 +27,5 @@ class Settings:
         env = os.environ if env is None else env
         home = Path(env.get("VEIL_HOME") or ".veil").absolute()
         url = env.get("VEIL_DATABASE_URL") or f"sqlite:///{home / 'veil.db'}"
-        return cls(home=home, database_url=url)
+        packs = tuple(Path(p) for p in (env.get("VEIL_RULE_PACKS") or "").split(os.pathsep) if p)
+        return cls(home=home, database_url=url, rule_packs=packs)

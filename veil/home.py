@@ -9,6 +9,8 @@ from sqlalchemy import Engine
 
 from veil.config import Settings
 from veil.keys import KeyProvider, LocalKeyFile
+from veil.records.catalogue import Catalogue, load_catalogue
+from veil.sealing.pack import RuleSet, load_ruleset
 from veil.store.database import current_revision, head_revision, open_engine, upgrade
 
 
@@ -38,6 +40,15 @@ class Home:
                 f"no key file at {self.settings.key_file}: run `veil init` first"
             )
         return LocalKeyFile(self.settings.key_file)
+
+    @cached_property
+    def catalogue(self) -> Catalogue:
+        return load_catalogue()
+
+    @cached_property
+    def ruleset(self) -> RuleSet:
+        """The shipped rule packs and those named in VEIL_RULE_PACKS (PackError if bad)."""
+        return load_ruleset(self.catalogue, self.settings.rule_packs)
 
     def init(self) -> InitResult:
         """Create the key file if missing and migrate the database; safe to repeat."""

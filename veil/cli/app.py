@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from veil.cli import admin, ingest, offences, synth
+from veil.cli import admin, ingest, offences, rules, seal, synth
 
 app = typer.Typer(
     name="veil",
@@ -19,6 +19,8 @@ app.command("ingest")(ingest.ingest)
 app.command("synth")(synth.synth)
 app.add_typer(offences.app, name="offences")
 app.add_typer(admin.db_app, name="db")
+app.add_typer(seal.app, name="seal")
+app.add_typer(rules.app, name="rules")
 
 
 def main() -> None:

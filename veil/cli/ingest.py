@@ -12,7 +12,7 @@ from veil.cli.output import JSON_OPTION, emit_json, fail, stderr, stdout
 from veil.home import Home
 from veil.ingest import ingest_rows
 from veil.recordfiles import FileFormatError, format_of, open_reader
-from veil.records.catalogue import load_catalogue
+from veil.sealing.pack import PackError
 
 
 def ingest(
@@ -25,9 +25,10 @@ def ingest(
     home = Home()
     try:
         home.check_ready()
+        rules = home.ruleset
         reader = open_reader(file)
         file_format = format_of(file)
-    except (RuntimeError, FileFormatError) as exc:
+    except (RuntimeError, FileFormatError, PackError) as exc:
         fail(str(exc), as_json=as_json)
     columns = (
         TextColumn("[progress.description]{task.description}"),
@@ -43,7 +44,8 @@ def ingest(
                     conn,
                     reader,
                     keys=home.keys,
-                    catalogue=load_catalogue(),
+                    catalogue=home.catalogue,
+                    rules=rules,
                     file_name=file.name,
                     file_format=file_format,
                     on_chunk=lambda: progress.update(task, completed=reader.position),

@@ -1,0 +1,495 @@
+"""Sealing sweep benchmark: the compiled rule packs on DuckDB and SQLite, against floors.
+
+Run with `make bench-sweep` (or `.venv/bin/python benchmarks/sweep.py --help`). Each engine
+sweeps synthetic records twice, first with no states (every record gets an event), then
+with the as-of date moved ten days on (only records decided in those days, and any record
+whose decision they change, get one). Beside them, measured in the same run: a bare pass
+over the same columns on the same engine that writes one state column (the floor), and
+the record-at-a-time evaluator on a sample. Each step runs `--repeat` times; the best
+time counts, the least disturbed by the other work on a shared machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import shutil
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from itertools import groupby
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from veil.records.catalogue import load_catalogue
+from veil.sealing.compile import RECORDS_SCHEMA, Tables, changes_sql
+from veil.sealing.evaluate import Evaluator
+from veil.sealing.facts import RecordFacts
+from veil.sealing.pack import RuleSet, load_ruleset
+from veil.store.database import open_engine, upgrade
+from veil.store.sweep import sweep
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = 1
+# Decisions run up to LAST_DECISION; the first sweep sees all but the last ten days of
+# them, the re-sweep all. Both dates are after PSAPL 2025 came into force (2026-01-01).
+LAST_DECISION = dt.date(2026, 6, 30)
+AS_OF = dt.date(2026, 6, 20)
+RESWEEP_AS_OF = LAST_DECISION
+# Poisson(0.75) records per person slot gives ~1.4 records per person who has any.
+RECORDS_PER_SLOT = 0.75
+# The floor reads every column the sweep reads and writes one state column per record, so
+# that it costs what any sweep must: decoding the facts and writing a result. The test on
+# the other columns is never true for valid data, but the engine cannot know that.
+FLOOR_STATE = """CASE
+  WHEN kind = 'admin_violation' AND status = 'effective' THEN 'sealed'
+  WHEN person_id < 0 OR offence_code = '' OR disposition = ''
+    OR offence_date > decision_date OR decision_date > completion_date
+    OR coalesce(detention_days, 0) + coalesce(sentence_months, 0) + coalesce(fine_yuan, 0)
+       + age_at_offence < 0
+  THEN 'unsealed'
+  ELSE 'open' END"""
+TARGET_DUCKDB_RATE = 10_000_000
+TARGET_DUCKDB_FLOOR = 3.0
+TARGET_SQLITE_RESWEEP_RATE = 1_000_000
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    records: int
+    seconds: float
+    floor: float | None = None  # the same engine's floor, in seconds
+    changed: int | None = None
+
+    @property
+    def rate(self) -> float:
+        return self.records / self.seconds
+
+
+def best_of(repeat: int, run: Callable[[], object]) -> float:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+# --- Synthetic facts -----------------------------------------------------------------------
+
+
+def _days(day: dt.date) -> int:
+    return (day - dt.date(1970, 1, 1)).days
+
+
+def _pick(rng: np.random.Generator, n: int, weights: dict[str, float]) -> np.ndarray:
+    p = np.array(list(weights.values()))
+    return np.array(list(weights))[rng.choice(len(p), n, p=p / p.sum())]
+
+
+def synthesise(n: int, seed: int = SEED) -> pa.Table:
+    """`n` valid records (RECORDS_SCHEMA) with a mix that makes every rule fire."""
+    rng = np.random.default_rng(seed)
+    catalogue = load_catalogue().offences.values()
+    codes = {
+        kind: np.array([o.code for o in catalogue if o.kind == kind])
+        for kind in ("admin_violation", "criminal")
+    }
+    codes["drug_registration"] = np.array(
+        [o.code for o in catalogue if "drug_registration" in o.row_kinds]
+    )
+    slots = int(n / RECORDS_PER_SLOT)
+    person = np.sort(rng.integers(1, slots + 1, n))
+    same = np.r_[False, person[1:] == person[:-1]]  # same person as the record before
+    kind = _pick(rng, n, {"admin_violation": 0.70, "criminal": 0.25, "drug_registration": 0.05})
+    # Half of a person's later records repeat the kind of the one before, so that some
+    # people have several crimes (the CPL 286 person facts) without moving the mix.
+    follow = np.flatnonzero(same & (rng.random(n) < 0.5))
+    kind[follow] = kind[follow - 1]
+    base = rng.integers(_days(dt.date(2000, 1, 1)), _days(dt.date(2025, 6, 30)), slots + 1)
+    offence = base[person] + rng.integers(0, 3 * 365, n)
+    decision = np.minimum(offence + rng.integers(0, 180, n), _days(LAST_DECISION))
+    offence = np.minimum(offence, decision)
+    age = (rng.choice([14, 15, 16, 17, 20, 25, 30, 40, 50], slots + 1) + rng.integers(0, 5, slots + 1))[
+        person
+    ] + (offence - base[person]) // 365
+    code = np.empty(n, dtype=object)
+    for k, pool in codes.items():
+        where = kind == k
+        code[where] = pool[rng.integers(0, len(pool), where.sum())]
+    facts = _dispositions(rng, kind, decision)
+    _retrials_and_straddles(rng, kind, same, code, offence, decision, age, facts)
+    status = np.where(rng.random(n) < 0.005, "revoked", "effective")
+    return _table(person, status, kind, code, offence, decision, age, facts)
+
+
+def _dispositions(
+    rng: np.random.Generator, kind: np.ndarray, decision: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Disposition, amounts and completion date; amounts are -1 where empty."""
+    n = len(kind)
+    disposition = np.empty(n, dtype=object)
+    crime_mix = {
+        "imprisonment": 0.40, "detention": 0.12, "probation": 0.15, "public_surveillance": 0.05,
+        "fine": 0.10, "exempted": 0.05, "non_prosecution": 0.06, "not_criminally_liable": 0.03,
+        "life_imprisonment": 0.03, "death": 0.01,
+    }  # fmt: skip
+    mixes = {
+        "admin_violation": {"warning": 0.3, "fine": 0.5, "detention": 0.2},
+        "criminal": crime_mix,
+        "drug_registration": {
+            "registration": 0.6, "community_drug_treatment": 0.3, "compulsory_isolation": 0.1
+        },
+    }  # fmt: skip
+    for k, mix in mixes.items():
+        where = kind == k
+        disposition[where] = _pick(rng, int(where.sum()), mix)
+    criminal, admin = kind == "criminal", kind == "admin_violation"
+    # Prison terms cluster around CPL 286's five years (60 months) and cross it.
+    prison = np.where(
+        rng.random(n) < 0.7, rng.integers(6, 61, n), rng.integers(48, 181, n)
+    )
+    months = np.select(
+        [disposition == "imprisonment", disposition == "probation",
+         disposition == "public_surveillance", criminal & (disposition == "detention")],
+        [prison, rng.integers(6, 37, n), rng.integers(3, 25, n), rng.integers(1, 7, n)],
+        -1,
+    )  # fmt: skip
+    detention = np.where(admin & (disposition == "detention"), rng.integers(1, 16, n), -1)
+    fined = (disposition == "fine") | ((detention > 0) & (rng.random(n) < 0.3))
+    fine = np.where(fined, rng.integers(50, 5001, n), -1)
+    completion = decision + np.maximum(months, 0) * 30
+    open_end = np.isin(disposition, ["life_imprisonment", "death"]) | (
+        (months > 0) & (rng.random(n) < 0.1)
+    )
+    completion = np.where(open_end, -1, completion)
+    return {
+        "disposition": disposition, "sentence_months": months, "detention_days": detention,
+        "fine_yuan": fine, "completion_date": completion,
+    }  # fmt: skip
+
+
+def _retrials_and_straddles(
+    rng: np.random.Generator,
+    kind: np.ndarray,
+    same: np.ndarray,
+    code: np.ndarray,
+    offence: np.ndarray,
+    decision: np.ndarray,
+    age: np.ndarray,
+    facts: dict[str, np.ndarray],
+) -> None:
+    """Make some second crimes a retrial above five years, or the adult part of one crime."""
+    criminal = kind == "criminal"
+    pair = same & criminal & np.r_[False, criminal[:-1]]
+    roll = rng.random(len(kind))
+    retrial = np.flatnonzero(pair & (roll < 0.1))
+    code[retrial], offence[retrial] = code[retrial - 1], offence[retrial - 1]
+    age[retrial] = age[retrial - 1]
+    decision[retrial] = np.minimum(decision[retrial - 1] + 400, _days(LAST_DECISION))
+    facts["disposition"][retrial] = "imprisonment"
+    facts["sentence_months"][retrial] = rng.integers(61, 121, len(retrial))
+    facts["completion_date"][retrial] = decision[retrial] + 30 * facts["sentence_months"][retrial]
+    straddle = np.flatnonzero(pair & (roll >= 0.1) & (roll < 0.15))
+    code[straddle], decision[straddle] = code[straddle - 1], decision[straddle - 1]
+    offence[straddle] = np.minimum(offence[straddle], decision[straddle])
+    age[straddle - 1], age[straddle] = 17, 18
+
+
+def _table(
+    person: np.ndarray,
+    status: np.ndarray,
+    kind: np.ndarray,
+    code: np.ndarray,
+    offence: np.ndarray,
+    decision: np.ndarray,
+    age: np.ndarray,
+    facts: dict[str, np.ndarray],
+) -> pa.Table:
+    def ints(values: np.ndarray) -> pa.Array:
+        return pa.array(values, pa.int64(), mask=values < 0)
+
+    def dates(values: np.ndarray) -> pa.Array:
+        return pa.array(values.astype(np.int32), pa.date32(), mask=values < 0)
+
+    columns = {
+        "id": pa.array(np.arange(1, len(person) + 1), pa.int64()),
+        "person_id": pa.array(person, pa.int64()),
+        "status": pa.array(status, pa.string()),
+        "kind": pa.array(kind, pa.string()),
+        "offence_code": pa.array(code, pa.string()),
+        "offence_date": dates(offence),
+        "decision_date": dates(decision),
+        "completion_date": dates(facts["completion_date"]),
+        "disposition": pa.array(facts["disposition"], pa.string()),
+        "detention_days": ints(facts["detention_days"]),
+        "sentence_months": ints(facts["sentence_months"]),
+        "fine_yuan": ints(facts["fine_yuan"]),
+        "age_at_offence": pa.array(age, pa.int64()),
+    }
+    assert list(columns) == list(RECORDS_SCHEMA)  # noqa: S101 - a benchmark's own invariant
+    return pa.table(columns)
+
+
+def records_parquet(n: int, workdir: Path) -> Path:
+    """The synthetic records as Parquet, generated once per size and kept in `workdir`."""
+    path = workdir / f"sweep-records-{n}-seed{SEED}.parquet"
+    if not path.exists():
+        started = time.perf_counter()
+        pq.write_table(synthesise(n), path)
+        print(f"wrote {n:,} synthetic records to {path} in {time.perf_counter() - started:.1f} s")
+    return path
+
+
+# --- DuckDB --------------------------------------------------------------------------------
+
+
+def _duck(records: Path, states: Path) -> duckdb.DuckDBPyConnection:
+    duck = duckdb.connect(config={"threads": 2})
+    duck.execute(f"CREATE VIEW records AS SELECT * FROM read_parquet('{records}')")
+    duck.execute(f"CREATE VIEW seal_states AS SELECT * FROM read_parquet('{states}')")
+    return duck
+
+
+def _copy(duck: duckdb.DuckDBPyConnection, query: str, target: Path) -> None:
+    duck.execute(f"COPY ({query}) TO '{target}' (FORMAT parquet)")
+
+
+def _changed(path: Path) -> int:
+    return pq.ParquetFile(path).metadata.num_rows
+
+
+def bench_duckdb(ruleset: RuleSet, records: Path, workdir: Path, repeat: int) -> list[Step]:
+    n = pq.ParquetFile(records).metadata.num_rows
+    empty, states = workdir / "duck-states-empty.parquet", workdir / "duck-states.parquet"
+    first, again, floor = (workdir / f"duck-{s}.parquet" for s in ("first", "again", "floor"))
+    duck = duckdb.connect()
+    _copy(duck, "SELECT 0::BIGINT AS record_pk, ''::VARCHAR AS state, ''::VARCHAR AS rule_id"
+          " LIMIT 0", empty)  # fmt: skip
+    first_sql = changes_sql(ruleset, AS_OF, "duckdb", run_id=1, tables=Tables())
+    again_sql = changes_sql(ruleset, RESWEEP_AS_OF, "duckdb", run_id=2, tables=Tables())
+    with _duck(records, empty) as duck:
+        floor_s = best_of(repeat, lambda: _copy(duck, f"SELECT id, {FLOOR_STATE} AS state FROM records", floor))
+        first_s = best_of(repeat, lambda: _copy(duck, first_sql, first))
+        # The store would now move the events into seal_states; here the changes file is it.
+        _copy(duck, f"SELECT record_pk, state, rule_id FROM '{first}'", states)
+    with _duck(records, states) as duck:
+        again_s = best_of(repeat, lambda: _copy(duck, again_sql, again))
+    return [
+        Step("duckdb floor", n, floor_s, floor_s),
+        Step("duckdb first sweep", n, first_s, floor_s, _changed(first)),
+        Step("duckdb re-sweep", n, again_s, floor_s, _changed(again)),
+    ]
+
+
+def rule_counts(changes: Path) -> dict[str, int]:
+    rows = duckdb.sql(
+        f"SELECT coalesce(rule_id, state), count(*) FROM '{changes}' GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    return dict(rows)
+
+
+# --- SQLite --------------------------------------------------------------------------------
+
+
+def sqlite_template(records: Path, workdir: Path) -> Path:
+    """A migrated store holding the records, built once per size; sweeps run on copies."""
+    path = records.with_suffix(".db")
+    if path.exists():
+        return path
+    building = path.with_suffix(".building")
+    building.unlink(missing_ok=True)
+    engine = open_engine(f"sqlite:///{building}")
+    with engine.connect() as conn:
+        upgrade(conn)
+        conn.commit()
+    engine.dispose()
+    table = pq.read_table(records)
+    db = sqlite3.connect(building, isolation_level=None)
+    db.execute("BEGIN")
+    db.execute(
+        "INSERT INTO ingest_batches (id, file_name, format, started_at, accepted, unchanged,"
+        " rejected) VALUES (1, 'synthetic', 'parquet', '2026-06-30 00:00:00', 0, 0, 0)"
+    )
+    db.executemany(
+        "INSERT INTO persons VALUES (?, ?, 'bench', zeroblob(64), 1)",
+        ((p, p.to_bytes(32, "big")) for p in np.unique(table["person_id"]).tolist()),
+    )
+    db.executemany(
+        f"INSERT INTO records ({', '.join(RECORDS_SCHEMA)}, source, record_id, identity,"
+        f" content_mac, batch_id, source_line) VALUES ({', '.join('?' * len(RECORDS_SCHEMA))},"
+        " 'bench', ?, zeroblob(16), zeroblob(32), 1, ?)",
+        _sqlite_rows(table),
+    )
+    db.execute("COMMIT")
+    db.execute("ANALYZE")
+    db.close()
+    building.rename(path)
+    return path
+
+
+def _sqlite_rows(table: pa.Table) -> Iterator[tuple[object, ...]]:
+    for batch in table.to_batches(100_000):
+        columns = [
+            batch.column(name).cast(pa.string()).to_pylist()
+            if pa.types.is_date32(batch.schema.field(name).type)
+            else batch.column(name).to_pylist()
+            for name in RECORDS_SCHEMA
+        ]
+        for row in zip(*columns, strict=True):
+            yield (*row, str(row[0]), row[0])
+
+
+def bench_sqlite(ruleset: RuleSet, records: Path, workdir: Path, repeat: int) -> list[Step]:
+    template = sqlite_template(records, workdir)
+    n = pq.ParquetFile(records).metadata.num_rows
+    times: dict[str, list[float]] = {"floor": [], "first": [], "again": []}
+    changed: dict[str, int] = {}
+    for _ in range(repeat):
+        copy = workdir / "sweep-sqlite.db"
+        shutil.copyfile(template, copy)
+        engine = open_engine(f"sqlite:///{copy}")
+        with engine.connect() as conn:
+            for key, as_of in (("first", AS_OF), ("again", RESWEEP_AS_OF)):
+                started = time.perf_counter()
+                result = sweep(conn, ruleset, as_of, engine="sqlite")
+                times[key].append(time.perf_counter() - started)
+                changed[key] = sum(result.changes.values())
+            conn.exec_driver_sql("CREATE TABLE floor_states (record_pk INTEGER PRIMARY KEY, state TEXT)")
+            conn.commit()
+            started = time.perf_counter()
+            with conn.begin():
+                conn.exec_driver_sql(f"INSERT INTO floor_states SELECT id, {FLOOR_STATE} FROM records")
+            times["floor"].append(time.perf_counter() - started)
+        engine.dispose()
+        for leftover in workdir.glob("sweep-sqlite.db*"):
+            leftover.unlink()
+    floor_s = min(times["floor"])
+    return [
+        Step("sqlite floor", n, floor_s, floor_s),
+        Step("sqlite first sweep", n, min(times["first"]), floor_s, changed["first"]),
+        Step("sqlite re-sweep", n, min(times["again"]), floor_s, changed["again"]),
+    ]
+
+
+# --- Row evaluator -------------------------------------------------------------------------
+
+
+def sample_persons(records: Path, size: int) -> list[list[RecordFacts]]:
+    """The first persons holding `size` records, each person's records together."""
+    table = pq.read_table(records).slice(0, size + 100)
+    facts = [RecordFacts(*row.values()) for row in table.to_pylist()]
+    persons = [list(group) for _, group in groupby(facts, key=lambda f: f.person_id)]
+    kept, count = [], 0
+    for person in persons:
+        if count >= size:
+            break
+        kept.append(person)
+        count += len(person)
+    return kept
+
+
+def bench_evaluator(ruleset: RuleSet, records: Path, size: int, repeat: int) -> Step:
+    persons = sample_persons(records, size)
+    evaluator = Evaluator(ruleset)
+
+    def run() -> None:
+        for person in persons:
+            evaluator.evaluate_person(person, AS_OF)
+
+    return Step("row evaluator", sum(map(len, persons)), best_of(repeat, run))
+
+
+def check_agreement(ruleset: RuleSet, records: Path, changes: Path, size: int) -> int:
+    """Records of the sample where the DuckDB sweep and the row evaluator disagree."""
+    evaluator = Evaluator(ruleset)
+    expected = {}
+    for person in sample_persons(records, size):
+        for pk, d in evaluator.evaluate_person(person, AS_OF).items():
+            expected[pk] = (d.state, d.rule_id, d.facts)
+    rows = duckdb.sql(
+        f"SELECT record_pk, state, rule_id, facts FROM '{changes}'"
+        f" WHERE record_pk <= {max(expected)}"
+    ).fetchall()
+    found = {pk: (state, rule, facts) for pk, state, rule, facts in rows}
+    return sum(found.get(pk) != decision for pk, decision in expected.items())
+
+
+# --- Report --------------------------------------------------------------------------------
+
+
+def print_table(steps: list[Step]) -> None:
+    print(f"{'step':<22}{'records':>12}{'changed':>12}{'seconds':>10}{'records/s':>14}{'x floor':>9}")
+    for s in steps:
+        changed = f"{s.changed:,}" if s.changed is not None else "-"
+        ratio = f"{s.seconds / s.floor:.2f}" if s.floor else "-"
+        print(
+            f"{s.name:<22}{s.records:>12,}{changed:>12}{s.seconds:>10.3f}{s.rate:>14,.0f}{ratio:>9}"
+        )
+
+
+def print_targets(steps: dict[str, Step]) -> None:
+    def line(label: str, met: bool) -> None:
+        print(f"  {label:<60} {'met' if met else 'NOT MET'}")
+
+    print("targets:")
+    for name in ("duckdb first sweep", "duckdb re-sweep"):
+        step = steps[name]
+        line(f"{name} >= 10 M records/s ({step.rate / 1e6:.1f} M)", step.rate >= TARGET_DUCKDB_RATE)
+        ratio = step.seconds / steps["duckdb floor"].seconds
+        line(f"{name} within 3x of its floor ({ratio:.2f}x)", ratio <= TARGET_DUCKDB_FLOOR)
+    resweep = steps["sqlite re-sweep"]
+    line(
+        f"sqlite re-sweep >= 1 M records/s ({resweep.rate / 1e6:.2f} M)",
+        resweep.rate >= TARGET_SQLITE_RESWEEP_RATE,
+    )
+    for name in ("duckdb re-sweep", "sqlite re-sweep"):
+        step = steps[name]
+        assert step.changed is not None  # noqa: S101 - set by the sweeps above
+        fraction = step.changed / step.records
+        line(f"{name} changes under 1% ({fraction:.3%})", fraction < 0.01)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records-duckdb", type=int, default=10_000_000)
+    parser.add_argument("--records-sqlite", type=int, default=1_000_000)
+    parser.add_argument("--sample", type=int, default=100_000, help="records for the row evaluator")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each step; the best counts")
+    parser.add_argument("--workdir", type=Path, default=ROOT / "bench-data")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 200k / 50k / 20k, once")
+    args = parser.parse_args()
+    if args.quick:
+        args.records_duckdb, args.records_sqlite, args.sample, args.repeat = (
+            200_000, 50_000, 20_000, 1
+        )  # fmt: skip
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    ruleset = load_ruleset(load_catalogue())
+    print(f"as of {AS_OF}, re-sweep as of {RESWEEP_AS_OF}; best of {args.repeat}; DuckDB threads=2")
+
+    duck_records = records_parquet(args.records_duckdb, args.workdir)
+    sqlite_records = records_parquet(args.records_sqlite, args.workdir)
+    steps = bench_duckdb(ruleset, duck_records, args.workdir, args.repeat)
+    steps += bench_sqlite(ruleset, sqlite_records, args.workdir, args.repeat)
+    steps.append(bench_evaluator(ruleset, duck_records, args.sample, args.repeat))
+    print()
+    print_table(steps)
+    by_name = {s.name: s for s in steps}
+    evaluator = by_name["row evaluator"]
+    for name in ("duckdb first sweep", "sqlite first sweep"):
+        print(f"{name} / row evaluator, records/s: {by_name[name].rate / evaluator.rate:,.0f}x")
+    first = args.workdir / "duck-first.parquet"
+    print(f"first sweep's events by rule: {rule_counts(first)}")
+    wrong = check_agreement(ruleset, duck_records, first, args.sample)
+    print(f"sample records where the DuckDB sweep and the row evaluator disagree: {wrong}")
+    print_targets(by_name)
+
+
+if __name__ == "__main__":
+    main()
