@@ -58,6 +58,10 @@ lint: install ## Ruff and mypy
 bench: install ## Run the benchmarks (not part of `make test`)
 	$(VENV)/bin/python benchmarks/ingest.py
 
+.PHONY: bench-sweep
+bench-sweep: install ## Sealing sweep benchmark: 10 M records on DuckDB, 1 M on SQLite
+	$(VENV)/bin/python benchmarks/sweep.py
+
 .PHONY: clean
 clean: ## Remove the virtual environment and local data
 	rm -rf $(VENV) .veil

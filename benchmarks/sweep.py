@@ -112,13 +112,17 @@ def synthesise(n: int, seed: int = SEED) -> pa.Table:
     # people have several crimes (the CPL 286 person facts) without moving the mix.
     follow = np.flatnonzero(same & (rng.random(n) < 0.5))
     kind[follow] = kind[follow - 1]
-    base = rng.integers(_days(dt.date(2000, 1, 1)), _days(dt.date(2025, 6, 30)), slots + 1)
-    offence = base[person] + rng.integers(0, 3 * 365, n)
-    decision = np.minimum(offence + rng.integers(0, 180, n), _days(LAST_DECISION))
-    offence = np.minimum(offence, decision)
-    age = (rng.choice([14, 15, 16, 17, 20, 25, 30, 40, 50], slots + 1) + rng.integers(0, 5, slots + 1))[
-        person
-    ] + (offence - base[person]) // 365
+    # A person's offences fall within three years, each decided within half a year.
+    # Records that would be decided after LAST_DECISION move four years back, so that
+    # decisions spread evenly up to it and the re-sweep's ten days hold their share.
+    base = rng.integers(_days(dt.date(2000, 1, 1)), _days(LAST_DECISION) + 1, slots + 1)
+    offence = base[person] + rng.integers(0, 3 * 365 + 1, n)
+    decision = offence + rng.integers(0, 181, n)
+    late = (decision > _days(LAST_DECISION)) * 4 * 365
+    offence, decision = offence - late, decision - late
+    age = (
+        rng.choice([14, 15, 16, 17, 20, 25, 30, 40, 50], slots + 1) + rng.integers(0, 5, slots + 1)
+    )[person] + (offence - base[person]) // 365
     code = np.empty(n, dtype=object)
     for k, pool in codes.items():
         where = kind == k
@@ -152,9 +156,7 @@ def _dispositions(
         disposition[where] = _pick(rng, int(where.sum()), mix)
     criminal, admin = kind == "criminal", kind == "admin_violation"
     # Prison terms cluster around CPL 286's five years (60 months) and cross it.
-    prison = np.where(
-        rng.random(n) < 0.7, rng.integers(6, 61, n), rng.integers(48, 181, n)
-    )
+    prison = np.where(rng.random(n) < 0.7, rng.integers(6, 61, n), rng.integers(48, 181, n))
     months = np.select(
         [disposition == "imprisonment", disposition == "probation",
          disposition == "public_surveillance", criminal & (disposition == "detention")],
@@ -261,6 +263,9 @@ def _copy(duck: duckdb.DuckDBPyConnection, query: str, target: Path) -> None:
     duck.execute(f"COPY ({query}) TO '{target}' (FORMAT parquet)")
 
 
+_STATES_COLUMNS = "SELECT 0::BIGINT AS record_pk, ''::VARCHAR AS state, ''::VARCHAR AS rule_id"
+
+
 def _changed(path: Path) -> int:
     return pq.ParquetFile(path).metadata.num_rows
 
@@ -269,13 +274,14 @@ def bench_duckdb(ruleset: RuleSet, records: Path, workdir: Path, repeat: int) ->
     n = pq.ParquetFile(records).metadata.num_rows
     empty, states = workdir / "duck-states-empty.parquet", workdir / "duck-states.parquet"
     first, again, floor = (workdir / f"duck-{s}.parquet" for s in ("first", "again", "floor"))
-    duck = duckdb.connect()
-    _copy(duck, "SELECT 0::BIGINT AS record_pk, ''::VARCHAR AS state, ''::VARCHAR AS rule_id"
-          " LIMIT 0", empty)  # fmt: skip
-    first_sql = changes_sql(ruleset, AS_OF, "duckdb", run_id=1, tables=Tables())
-    again_sql = changes_sql(ruleset, RESWEEP_AS_OF, "duckdb", run_id=2, tables=Tables())
+    with duckdb.connect() as duck:
+        _copy(duck, f"SELECT * FROM ({_STATES_COLUMNS}) LIMIT 0", empty)
+    first_sql = changes_sql(ruleset, AS_OF, "duckdb", tables=Tables())
+    again_sql = changes_sql(ruleset, RESWEEP_AS_OF, "duckdb", tables=Tables())
     with _duck(records, empty) as duck:
-        floor_s = best_of(repeat, lambda: _copy(duck, f"SELECT id, {FLOOR_STATE} AS state FROM records", floor))
+        floor_s = best_of(
+            repeat, lambda: _copy(duck, f"SELECT id, {FLOOR_STATE} AS state FROM records", floor)
+        )
         first_s = best_of(repeat, lambda: _copy(duck, first_sql, first))
         # The store would now move the events into seal_states; here the changes file is it.
         _copy(duck, f"SELECT record_pk, state, rule_id FROM '{first}'", states)
@@ -361,11 +367,15 @@ def bench_sqlite(ruleset: RuleSet, records: Path, workdir: Path, repeat: int) ->
                 result = sweep(conn, ruleset, as_of, engine="sqlite")
                 times[key].append(time.perf_counter() - started)
                 changed[key] = sum(result.changes.values())
-            conn.exec_driver_sql("CREATE TABLE floor_states (record_pk INTEGER PRIMARY KEY, state TEXT)")
+            conn.exec_driver_sql(
+                "CREATE TABLE floor_states (record_pk INTEGER PRIMARY KEY, state TEXT)"
+            )
             conn.commit()
             started = time.perf_counter()
             with conn.begin():
-                conn.exec_driver_sql(f"INSERT INTO floor_states SELECT id, {FLOOR_STATE} FROM records")
+                conn.exec_driver_sql(
+                    f"INSERT INTO floor_states SELECT id, {FLOOR_STATE} FROM records"
+                )
             times["floor"].append(time.perf_counter() - started)
         engine.dispose()
         for leftover in workdir.glob("sweep-sqlite.db*"):
@@ -424,14 +434,19 @@ def check_agreement(ruleset: RuleSet, records: Path, changes: Path, size: int) -
 # --- Report --------------------------------------------------------------------------------
 
 
+WIDTHS = (12, 12, 10, 14, 9)
+
+
 def print_table(steps: list[Step]) -> None:
-    print(f"{'step':<22}{'records':>12}{'changed':>12}{'seconds':>10}{'records/s':>14}{'x floor':>9}")
+    header = ("step", "records", "changed", "seconds", "records/s", "x floor")
+    print(
+        f"{header[0]:<22}" + "".join(f"{h:>{w}}" for h, w in zip(header[1:], WIDTHS, strict=True))
+    )
     for s in steps:
         changed = f"{s.changed:,}" if s.changed is not None else "-"
         ratio = f"{s.seconds / s.floor:.2f}" if s.floor else "-"
-        print(
-            f"{s.name:<22}{s.records:>12,}{changed:>12}{s.seconds:>10.3f}{s.rate:>14,.0f}{ratio:>9}"
-        )
+        cells = (f"{s.records:,}", changed, f"{s.seconds:.3f}", f"{s.rate:,.0f}", ratio)
+        print(f"{s.name:<22}" + "".join(f"{c:>{w}}" for c, w in zip(cells, WIDTHS, strict=True)))
 
 
 def print_targets(steps: dict[str, Step]) -> None:

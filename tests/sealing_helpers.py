@@ -64,8 +64,10 @@ def duckdb_decisions(
     workdir.mkdir(parents=True, exist_ok=True)
     path = workdir / f"records-{os.getpid()}-{id(records)}.parquet"
     states = workdir / "states.parquet"
-    columns = {name: [getattr(r, "pk" if name == "id" else name) for r in records]
-               for name in RECORDS_SCHEMA}
+    columns = {
+        name: [getattr(r, "pk" if name == "id" else name) for r in records]
+        for name in RECORDS_SCHEMA
+    }
     pq.write_table(pa.table(columns, schema=arrow_schema(RECORDS_SCHEMA)), path)
     pq.write_table(arrow_schema(STATES_SCHEMA).empty_table(), states)
     found: dict[int, Decision] = {}
@@ -94,17 +96,36 @@ def store_records(conn: Connection, records: Sequence[RecordFacts]) -> None:
     ).scalar_one()
     persons = sorted({r.person_id for r in records})
     conn.exec_driver_sql(
-        dialect.insert_sql("persons", ("id", "blind_index", "key_id", "wrapped_key", "created_batch")),
+        dialect.insert_sql(
+            "persons", ("id", "blind_index", "key_id", "wrapped_key", "created_batch")
+        ),
         [(p, p.to_bytes(32, "big"), "k", b"w", batch) for p in persons],
     )
-    columns = ("id", "person_id", "source", "record_id", *FACTS,
-               "identity", "content_mac", "batch_id", "source_line")
+    columns = (
+        "id",
+        "person_id",
+        "source",
+        "record_id",
+        *FACTS,
+        "identity",
+        "content_mac",
+        "batch_id",
+        "source_line",
+    )
     conn.exec_driver_sql(
         dialect.insert_sql("records", tuple(columns)),
         [
-            (r.pk, r.person_id, "T", str(r.pk),
-             *[_db(getattr(r, c)) for c in FACTS],
-             b"x", b"m" * 32, batch, 1)
+            (
+                r.pk,
+                r.person_id,
+                "T",
+                str(r.pk),
+                *[_db(getattr(r, c)) for c in FACTS],
+                b"x",
+                b"m" * 32,
+                batch,
+                1,
+            )
             for r in records
         ],
     )
@@ -114,13 +135,10 @@ def _db(value: object) -> object:
     return value.isoformat() if isinstance(value, dt.date) else value
 
 
-def store_decisions(
-    conn: Connection, ruleset: RuleSet, as_of: dt.date
-) -> dict[int, Decision]:
+def store_decisions(conn: Connection, ruleset: RuleSet, as_of: dt.date) -> dict[int, Decision]:
     """Sweep the store on its own engine; the decisions the sweep recorded."""
     result = sweep(conn, ruleset, as_of)
     rows = conn.exec_driver_sql(
-        "SELECT record_pk, state, rule_id, facts FROM seal_events"
-        f" WHERE run_id = {result.run_id}"
+        f"SELECT record_pk, state, rule_id, facts FROM seal_events WHERE run_id = {result.run_id}"
     )
     return {pk: Decision(state, rule, facts) for pk, state, rule, facts in rows}

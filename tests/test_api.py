@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 
 from veil.api import create_app
 from veil.home import Home
+from veil.store.database import head_revision
 
 
 def client(veil_home: Path) -> TestClient:
@@ -20,7 +21,7 @@ def test_healthz_reports_the_schema(veil_home: Path) -> None:
     response = client(veil_home).get("/healthz")
     assert response.status_code == 200
     assert response.json()["status"] == "ok"
-    assert response.json()["schema_revision"] == "0001"
+    assert response.json()["schema_revision"] == head_revision() == "0002"
 
 
 def test_openapi_describes_every_route_with_examples(veil_home: Path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "veil"
-DOMAIN = ("records", "keys", "synth")
+DOMAIN = ("records", "keys", "synth", "sealing")
 EDGES = (
     "fastapi",
     "starlette",
@@ -19,6 +19,7 @@ EDGES = (
     "alembic",
     "psycopg",
     "sqlite3",
+    "duckdb",
     "veil.api",
     "veil.cli",
     "veil.store",

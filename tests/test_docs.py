@@ -49,3 +49,11 @@ def test_readme_quickstart_is_the_two_commands() -> None:
     quickstart = readme.split("## Quickstart", 1)[1].split("```")[1]
     commands = [line.split("#")[0].strip() for line in quickstart.splitlines() if line.strip()]
     assert [c for c in commands if c and c != "sh"] == ["make run", "make test"]
+
+
+def test_every_shipped_rule_is_documented_with_its_article(veil_home: Path) -> None:
+    text = (ROOT / "docs" / "sealing.md").read_text(encoding="utf-8")
+    for rule in Home().ruleset.rules:
+        row = next((line for line in text.splitlines() if f"`{rule.id}`" in line), None)
+        assert row is not None, f"docs/sealing.md does not document {rule.id}"
+        assert rule.article.split("(")[0] in row, f"{rule.id}: article {rule.article} missing"

@@ -47,18 +47,35 @@ def minor(pk: int, person: int = 1, **facts: object) -> RecordFacts:
 
 
 def test_admin_violation_is_sealed_with_no_conditions_psapl_136(run) -> None:  # type: ignore[no-untyped-def]
-    adult = rec(1, kind="admin_violation", offence_code="PSAPL-43-BEAT", disposition="fine",
-                sentence_months=None, fine_yuan=500, completion_date=None, age_at_offence=45,
-                decision_date=D("2026-03-01"), offence_date=D("2026-02-01"))
+    adult = rec(
+        1,
+        kind="admin_violation",
+        offence_code="PSAPL-43-BEAT",
+        disposition="fine",
+        sentence_months=None,
+        fine_yuan=500,
+        completion_date=None,
+        age_at_offence=45,
+        decision_date=D("2026-03-01"),
+        offence_date=D("2026-02-01"),
+    )
     decision = run(adult)[1]
     assert state(decision) == ("sealed", "psapl-136-seal")
     assert json.loads(decision.facts) == {"kind": "admin_violation"}
 
 
 def test_psapl_record_decided_before_2026_is_sealed_by_the_first_sweep_psapl_136(run) -> None:  # type: ignore[no-untyped-def]
-    old = rec(1, kind="admin_violation", offence_code="PSAPL-49-THEFT", disposition="detention",
-              sentence_months=None, detention_days=10, decision_date=D("2019-05-01"),
-              offence_date=D("2019-04-01"), completion_date=D("2019-05-11"))
+    old = rec(
+        1,
+        kind="admin_violation",
+        offence_code="PSAPL-49-THEFT",
+        disposition="detention",
+        sentence_months=None,
+        detention_days=10,
+        decision_date=D("2019-05-01"),
+        offence_date=D("2019-04-01"),
+        completion_date=D("2019-05-11"),
+    )
     assert state(run(old, as_of=D("2025-12-31"))[1]) == ("open", None)
     assert state(run(old, as_of=D("2026-01-01"))[1]) == ("sealed", "psapl-136-seal")
 
@@ -68,8 +85,13 @@ def test_psapl_record_decided_before_2026_is_sealed_by_the_first_sweep_psapl_136
 
 def test_age_at_the_offence_date_decides_minority_not_the_decision_date_cpl_286(run) -> None:  # type: ignore[no-untyped-def]
     # Committed at 17, judged at 19: a minor's crime.
-    late_judgment = minor(1, age_at_offence=17, offence_date=D("2016-01-01"),
-                          decision_date=D("2018-06-01"), completion_date=D("2019-06-01"))
+    late_judgment = minor(
+        1,
+        age_at_offence=17,
+        offence_date=D("2016-01-01"),
+        decision_date=D("2018-06-01"),
+        completion_date=D("2019-06-01"),
+    )
     assert state(run(late_judgment)[1]) == ("sealed", "cpl-286-seal")
     # Committed on the 18th birthday: an adult's crime, whenever it was judged.
     adult = minor(2, person=2, age_at_offence=18)
@@ -105,7 +127,9 @@ def test_two_crimes_whose_combined_sentence_crosses_five_years_are_not_sealed_cp
     assert state(decisions[1]) == ("open", None)
     assert state(decisions[2]) == ("open", None)
     # 30 + 30 = 60 is still five years.
-    decisions = run(minor(1, sentence_months=30), minor(2, sentence_months=30, offence_code="CL-263-ROBBERY"))
+    decisions = run(
+        minor(1, sentence_months=30), minor(2, sentence_months=30, offence_code="CL-263-ROBBERY")
+    )
     assert {state(d) for d in decisions.values()} == {("sealed", "cpl-286-seal")}
     assert json.loads(decisions[1].facts)["months_combined"] == 30
 
@@ -114,12 +138,22 @@ def test_two_crimes_whose_combined_sentence_crosses_five_years_are_not_sealed_cp
 
 
 def test_crime_discovered_later_unseals_when_combined_above_five_years_measures_18_2(run) -> None:  # type: ignore[no-untyped-def]
-    sealed = minor(1, sentence_months=40, offence_date=D("2015-03-01"),
-                   decision_date=D("2015-09-01"), completion_date=D("2019-01-01"))
+    sealed = minor(
+        1,
+        sentence_months=40,
+        offence_date=D("2015-03-01"),
+        decision_date=D("2015-09-01"),
+        completion_date=D("2019-01-01"),
+    )
     # Committed before the first judgment, found and judged years later.
-    discovered = minor(2, sentence_months=30, offence_code="CL-263-ROBBERY",
-                       offence_date=D("2015-01-10"), decision_date=D("2021-04-01"),
-                       completion_date=D("2023-10-01"))
+    discovered = minor(
+        2,
+        sentence_months=30,
+        offence_code="CL-263-ROBBERY",
+        offence_date=D("2015-01-10"),
+        decision_date=D("2021-04-01"),
+        completion_date=D("2023-10-01"),
+    )
     before = run(sealed, discovered, as_of=D("2020-01-01"))
     assert state(before[1]) == ("sealed", "cpl-286-seal")
     after = run(sealed, discovered, as_of=AS_OF)
@@ -129,11 +163,18 @@ def test_crime_discovered_later_unseals_when_combined_above_five_years_measures_
 
 
 def test_new_crime_before_the_sealed_sentence_is_completed_unseals_measures_18_1(run) -> None:  # type: ignore[no-untyped-def]
-    sealed = minor(1, sentence_months=48, decision_date=D("2015-09-01"),
-                   completion_date=D("2019-09-01"))
-    during = minor(2, sentence_months=24, offence_code="CL-292-AFFRAY", age_at_offence=17,
-                   offence_date=D("2017-05-01"), decision_date=D("2017-12-01"),
-                   completion_date=D("2021-12-01"))
+    sealed = minor(
+        1, sentence_months=48, decision_date=D("2015-09-01"), completion_date=D("2019-09-01")
+    )
+    during = minor(
+        2,
+        sentence_months=24,
+        offence_code="CL-292-AFFRAY",
+        age_at_offence=17,
+        offence_date=D("2017-05-01"),
+        decision_date=D("2017-12-01"),
+        completion_date=D("2021-12-01"),
+    )
     decisions = run(sealed, during)
     assert state(decisions[1]) == ("unsealed", "cpl-286-unseal-combined")
     # The new crime, judged with the old sentence still running, is not sealed either.
@@ -142,16 +183,23 @@ def test_new_crime_before_the_sealed_sentence_is_completed_unseals_measures_18_1
 
 def test_new_crime_within_five_years_combined_keeps_both_sealed_cpl_286(run) -> None:  # type: ignore[no-untyped-def]
     sealed = minor(1, sentence_months=24, completion_date=D("2017-09-01"))
-    during = minor(2, sentence_months=12, offence_code="CL-292-AFFRAY", age_at_offence=17,
-                   offence_date=D("2016-05-01"), decision_date=D("2016-12-01"),
-                   completion_date=D("2017-12-01"))
+    during = minor(
+        2,
+        sentence_months=12,
+        offence_code="CL-292-AFFRAY",
+        age_at_offence=17,
+        offence_date=D("2016-05-01"),
+        decision_date=D("2016-12-01"),
+        completion_date=D("2017-12-01"),
+    )
     assert {state(d) for d in run(sealed, during).values()} == {("sealed", "cpl-286-seal")}
 
 
 def test_retrial_raising_the_sentence_above_five_years_unseals_measures_18_3(run) -> None:  # type: ignore[no-untyped-def]
     original = minor(1, sentence_months=48)
-    retrial = minor(2, sentence_months=72, decision_date=D("2017-02-01"),
-                    completion_date=D("2022-02-01"))
+    retrial = minor(
+        2, sentence_months=72, decision_date=D("2017-02-01"), completion_date=D("2022-02-01")
+    )
     decisions = run(original, retrial)
     assert state(decisions[1]) == ("unsealed", "cpl-286-unseal-retrial")
     assert state(decisions[2]) == ("open", None)
@@ -160,9 +208,15 @@ def test_retrial_raising_the_sentence_above_five_years_unseals_measures_18_3(run
 
 def test_adult_re_offence_after_the_sentence_does_not_unseal_measures_18(run) -> None:  # type: ignore[no-untyped-def]
     sealed = minor(1, sentence_months=36, completion_date=D("2018-09-01"))
-    adult = rec(2, sentence_months=84, offence_code="CL-263-ROBBERY", age_at_offence=22,
-                offence_date=D("2021-01-01"), decision_date=D("2021-07-01"),
-                completion_date=D("2028-07-01"))
+    adult = rec(
+        2,
+        sentence_months=84,
+        offence_code="CL-263-ROBBERY",
+        age_at_offence=22,
+        offence_date=D("2021-01-01"),
+        decision_date=D("2021-07-01"),
+        completion_date=D("2028-07-01"),
+    )
     decisions = run(sealed, adult)
     assert state(decisions[1]) == ("sealed", "cpl-286-seal")
     assert state(decisions[2]) == ("open", None)
@@ -179,8 +233,17 @@ def test_crime_straddling_the_18th_birthday_is_not_sealed_stricter_reading_cpl_2
 
 
 def test_revoked_decision_is_purged_for_every_purpose(run) -> None:  # type: ignore[no-untyped-def]
-    decisions = run(minor(1, status="revoked"), rec(2, kind="admin_violation", status="revoked",
-                    offence_code="PSAPL-43-BEAT", disposition="warning", sentence_months=None))
+    decisions = run(
+        minor(1, status="revoked"),
+        rec(
+            2,
+            kind="admin_violation",
+            status="revoked",
+            offence_code="PSAPL-43-BEAT",
+            disposition="warning",
+            sentence_months=None,
+        ),
+    )
     assert {state(d) for d in decisions.values()} == {("purged", "revoked")}
     assert json.loads(decisions[1].facts) == {"status": "revoked"}
 
@@ -196,6 +259,12 @@ def test_records_decided_after_the_as_of_date_do_not_exist_yet(run) -> None:  # 
 
 
 def test_drug_registration_is_not_sealed_by_either_pack(run) -> None:  # type: ignore[no-untyped-def]
-    registration = rec(1, kind="drug_registration", offence_code="ADL-62-DRUG-USE",
-                       disposition="registration", sentence_months=None, age_at_offence=16)
+    registration = rec(
+        1,
+        kind="drug_registration",
+        offence_code="ADL-62-DRUG-USE",
+        disposition="registration",
+        sentence_months=None,
+        age_at_offence=16,
+    )
     assert state(run(registration)[1]) == ("open", None)

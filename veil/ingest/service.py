@@ -21,9 +21,9 @@ from veil.keys import BlindIndex, ContentMac, DataKey, KeyProvider
 from veil.recordfiles import RowChunk
 from veil.records.catalogue import Catalogue
 from veil.records.codec import person_aad, row_aad
-from veil.store.database import transaction
 from veil.sealing.evaluate import Evaluator
 from veil.sealing.pack import RuleSet, load_ruleset
+from veil.store.database import transaction
 from veil.store.records import RecordStore
 from veil.store.seals import decide_persons, finish_run, start_run
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import ibis
@@ -60,8 +61,10 @@ RECORDS_SCHEMA = {
     "age_at_offence": "int64",
 }
 STATES_SCHEMA = {"record_pk": "int64", "state": "string", "rule_id": "string"}
-# The columns of the query's result, in order: one appended event per row.
+# The columns of an appended event; the query returns all but the run id, so that one
+# compiled query serves every run with the same rules and date.
 EVENT_COLUMNS = ("run_id", "record_pk", "state", "rule_id", "statute", "article", "as_of", "facts")
+QUERY_COLUMNS = EVENT_COLUMNS[1:]
 DIALECTS = ("sqlite", "postgres", "duckdb", "pyspark")
 
 Accessor = Callable[[str], ir.Value]
@@ -75,21 +78,21 @@ class Tables:
     states: str = "seal_states"
 
 
+@lru_cache(maxsize=64)
 def changes_sql(
     ruleset: RuleSet,
     as_of: dt.date,
     dialect: str,
     *,
-    run_id: int,
-    tables: Tables = Tables(),  # noqa: B008 - frozen dataclass
+    tables: Tables = Tables(),
     records: tuple[int, int] | None = None,
 ) -> str:
-    """SQL selecting one new event (EVENT_COLUMNS) per record whose decision changes.
+    """SQL selecting one new event (QUERY_COLUMNS) per record whose decision changes.
 
     `records` limits the records decided to an inclusive range of record ids; the
     aggregates over each person's other records still read all of them.
     """
-    expr = changes(ruleset, as_of, run_id=run_id, tables=tables, records=records)
+    expr = changes(ruleset, as_of, tables=tables, records=records)
     return str(ibis.to_sql(expr, dialect=dialect))
 
 
@@ -97,8 +100,7 @@ def changes(
     ruleset: RuleSet,
     as_of: dt.date,
     *,
-    run_id: int,
-    tables: Tables = Tables(),  # noqa: B008 - frozen dataclass
+    tables: Tables = Tables(),
     records: tuple[int, int] | None = None,
 ) -> ir.Table:
     table = ibis.table(RECORDS_SCHEMA, name=tables.records)
@@ -113,7 +115,6 @@ def changes(
         | (current.rule_id.fill_null("") != decided.new_rule.fill_null(""))
     )
     return changed.select(
-        run_id=ibis.literal(run_id, type="int64"),
         record_pk=decided.id,
         state=decided.new_state,
         rule_id=decided.new_rule,
@@ -138,9 +139,7 @@ class _Compiler:
         rec: Accessor = full.__getitem__
         conditions = [self.value(rule.when, rec) for rule in self.ruleset.rules]
         revoked = full.status != "effective"
-        index = ibis.cases(
-            (revoked, -1), *((c, i) for i, c in enumerate(conditions)), else_=-2
-        )
+        index = ibis.cases((revoked, -1), *((c, i) for i, c in enumerate(conditions)), else_=-2)
         full = full.mutate(rule_index=index)
         rules = self.ruleset.rules
 
@@ -190,9 +189,9 @@ class _Compiler:
         joined = subset.left_join(aggregated, subset.id == aggregated.pf_id)
         filled = {}
         for fact in facts:
-            body = bodies[fact]
-            assert isinstance(body, Aggregate)
-            zero = ibis.literal(0) if body.func == "sum" else ibis.literal(False)
+            zero = (
+                ibis.literal(0) if _aggregate(bodies[fact]).func == "sum" else ibis.literal(False)
+            )
             filled[_column(fact)] = joined[_column(fact)].fill_null(zero)
         return joined.select(*[subset[c] for c in RECORDS_SCHEMA], **filled)
 
@@ -217,10 +216,9 @@ class _Compiler:
         """Others any aggregate can count: OR of each one's tests on `other` alone."""
         oth: Accessor = lambda name: others[f"o_{name}"]  # noqa: E731
         guards = []
-        for body in bodies.values():
-            assert isinstance(body, Aggregate)
+        for body in map(_aggregate, bodies.values()):
             tests = _conjuncts(body.condition) if body.condition is not None else []
-            alone = [t for t in tests if not _reads_record(t, self.ruleset)]
+            alone = [t for t in tests if not _reads_record(t)]
             if not alone:
                 return None
             guards.append(self.value(BoolOp("and", tuple(alone)), _no_record, oth))
@@ -229,9 +227,8 @@ class _Compiler:
             combined = combined | g
         return combined
 
-    def _aggregate(self, body: Expr, rec: Accessor, oth: Accessor) -> ir.Value:
-        if not isinstance(body, Aggregate):
-            raise TypeError("a person fact is one sum() or any()")
+    def _aggregate(self, expr: Expr, rec: Accessor, oth: Accessor) -> ir.Value:
+        body = _aggregate(expr)
         test = self.value(body.condition, rec, oth) if body.condition else ibis.literal(True)
         inner = self.value(body.expr, rec, oth)
         if body.func == "sum":
@@ -252,10 +249,10 @@ class _Compiler:
             text = text.concat(ibis.literal(key), _json(value))
         return text.concat(ibis.literal("}"))
 
-    def value(  # noqa: C901, PLR0911, PLR0912
-        self, expr: Expr, rec: Accessor, oth: Accessor | None = None
-    ) -> Any:
-        v = lambda e: self.value(e, rec, oth)  # noqa: E731
+    def value(self, expr: Expr, rec: Accessor, oth: Accessor | None = None) -> Any:
+        def v(e: Expr) -> Any:
+            return self.value(e, rec, oth)
+
         match expr:
             case Const(None):
                 return ibis.null()
@@ -264,11 +261,9 @@ class _Compiler:
             case Column("record", name):
                 return rec(name)
             case Column(_, name):
-                assert oth is not None
-                return oth(name)
+                return _other(oth)(name)
             case Derived(scope, pack, name):
-                target = rec if scope == "record" else oth
-                assert target is not None
+                target = rec if scope == "record" else _other(oth)
                 return self.value(self.ruleset.derived(pack, name), target)
             case PersonFact():
                 return rec(_column(expr))
@@ -363,11 +358,20 @@ def _reads_person_facts(expr: Expr) -> bool:
     return any(isinstance(e, PersonFact | Aggregate) for e in walk(expr))
 
 
-def _reads_record(expr: Expr, ruleset: RuleSet) -> bool:
-    for e in walk(expr):
-        if isinstance(e, Column | Derived) and e.scope == "record":
-            return True
-    return False
+def _reads_record(expr: Expr) -> bool:
+    return any(isinstance(e, Column | Derived) and e.scope == "record" for e in walk(expr))
+
+
+def _aggregate(expr: Expr) -> Aggregate:
+    if not isinstance(expr, Aggregate):
+        raise TypeError("a person fact is one sum() or any()")  # the pack loader ensures it
+    return expr
+
+
+def _other(oth: Accessor | None) -> Accessor:
+    if oth is None:
+        raise TypeError("`other` read outside sum() or any()")  # the parser ensures it
+    return oth
 
 
 def _no_record(name: str) -> ir.Value:

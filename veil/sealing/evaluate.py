@@ -11,7 +11,8 @@ import datetime as dt
 import operator
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
+from typing import Any
 
 from veil.sealing.expr import (
     Aggregate,
@@ -34,7 +35,7 @@ from veil.sealing.expr import (
 from veil.sealing.facts import REVOKED, FactRef, RecordFacts, facts_json, facts_used
 from veil.sealing.pack import Rule, RuleSet
 
-_COMPARE: dict[str, Callable[[object, object], bool]] = {
+_COMPARE: dict[str, Callable[[Any, Any], Any]] = {
     "==": operator.eq,
     "!=": operator.ne,
     "<": operator.lt,
@@ -94,7 +95,9 @@ class Evaluator:
         decisions: dict[int, Decision] = {}
         for record in known:
             if record.status != "effective":
-                decisions[record.pk] = Decision("purged", REVOKED, facts_json({"status": record.status}))
+                decisions[record.pk] = Decision(
+                    "purged", REVOKED, facts_json({"status": record.status})
+                )
                 continue
             others = [o for o in effective if o.pk != record.pk]
             decisions[record.pk] = self.decide(_Env(record, others, as_of))
@@ -114,7 +117,9 @@ class Evaluator:
         rule = self.ruleset.rule(rule_id)
         return rule.statute_en, rule.article
 
-    def matching_rules(self, record: RecordFacts, others: Sequence[RecordFacts], as_of: dt.date) -> list[Rule]:
+    def matching_rules(
+        self, record: RecordFacts, others: Sequence[RecordFacts], as_of: dt.date
+    ) -> list[Rule]:
         """Every rule whose condition holds, highest precedence first (for explanations)."""
         env = _Env(record, others, as_of)
         return [rule for rule, condition in self._rules if condition(env)]
@@ -129,17 +134,17 @@ class Evaluator:
 
         return [(ref.name, getter(ref)) for ref in facts_used(rule, self.ruleset)]
 
-    def _compile(self, expr: Expr) -> Compiled:  # noqa: C901, PLR0911, PLR0912
+    def _compile(self, expr: Expr) -> Compiled:
         c = self._compile
         match expr:
             case Const(value):
                 return lambda env: value
             case Column("record", name):
                 get = operator.attrgetter(name)
-                return lambda env: get(env.record)  # type: ignore[no-any-return]
+                return lambda env: get(env.record)
             case Column(_, name):
                 get = operator.attrgetter(name)
-                return lambda env: get(env.other)  # type: ignore[no-any-return]
+                return lambda env: get(env.other)
             case Derived(scope, pack, name):
                 body = self._derived(pack, name)
                 if scope == "record":
@@ -195,7 +200,7 @@ class Evaluator:
                 return self._aggregate(expr)
         raise TypeError(f"cannot evaluate {expr!r}")
 
-    @lru_cache(maxsize=None)  # noqa: B019 - one evaluator per rule set, kept for its life
+    @cache  # noqa: B019 - one evaluator per rule set, kept for its life
     def _derived(self, pack: str, name: str) -> Callable[[RecordFacts, dt.date], Value]:
         body = self._compile(self.ruleset.derived(pack, name))
         return lambda target, as_of: body(_Env(target, (), as_of))
@@ -223,7 +228,9 @@ class Evaluator:
             return picked
 
         def values(env: _Env) -> list[Value]:
-            return [inner(_Env(env.record, env.others, env.as_of, o, env.person)) for o in chosen(env)]
+            return [
+                inner(_Env(env.record, env.others, env.as_of, o, env.person)) for o in chosen(env)
+            ]
 
         if aggregate.func == "sum":
             return lambda env: sum(v for v in values(env) if v is not None)  # type: ignore[misc]

@@ -78,12 +78,15 @@ def _entry(event: Mapping[str, Any], ruleset: RuleSet, lang: str) -> dict[str, A
 
 
 def _iso(value: Any) -> str:
-    return value if isinstance(value, str) else value.isoformat()
+    if isinstance(value, str):
+        return value
+    text: str = value.isoformat()
+    return text
 
 
 def one_line(summary: Mapping[str, Any], lang: str) -> str:
     """`state — rule (statute, art. N), as of D.` for the text output."""
-    state = summary["state"]
+    state = str(summary["state"])
     if summary["rule"] in (None, REVOKED):
         head = state
     else:

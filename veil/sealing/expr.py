@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Union
 
@@ -181,8 +182,10 @@ class _Parser:
     def fail(self, message: str) -> ExprError:
         return ExprError(f"{self.where}: {message}")
 
-    def node(self, node: ast.expr, *, in_aggregate: bool) -> Expr:  # noqa: C901, PLR0911, PLR0912
-        sub = lambda n: self.node(n, in_aggregate=in_aggregate)  # noqa: E731
+    def node(self, node: ast.expr, *, in_aggregate: bool) -> Expr:
+        def sub(n: ast.expr) -> Expr:
+            return self.node(n, in_aggregate=in_aggregate)
+
         if isinstance(node, ast.Constant):
             if node.value is None or isinstance(node.value, bool | int | str | dt.date):
                 return Const(node.value)
@@ -246,7 +249,9 @@ class _Parser:
         raise self.fail(f"unknown field {scope}.{field}")
 
     def compare(self, node: ast.Compare, *, in_aggregate: bool) -> Expr:
-        sub = lambda n: self.node(n, in_aggregate=in_aggregate)  # noqa: E731
+        def sub(n: ast.expr) -> Expr:
+            return self.node(n, in_aggregate=in_aggregate)
+
         parts: list[Expr] = []
         left = node.left
         for op, right in zip(node.ops, node.comparators, strict=True):
@@ -254,8 +259,9 @@ class _Parser:
             left = right
         return parts[0] if len(parts) == 1 else BoolOp("and", tuple(parts))
 
-    def comparison(self, op: ast.cmpop, left: ast.expr, right: ast.expr, sub: object) -> Expr:
-        assert callable(sub)
+    def comparison(
+        self, op: ast.cmpop, left: ast.expr, right: ast.expr, sub: Callable[[ast.expr], Expr]
+    ) -> Expr:
         symbols = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">"}
         symbols[ast.GtE] = ">="
         if type(op) in symbols:
@@ -269,8 +275,7 @@ class _Parser:
             return Not(test) if isinstance(op, ast.NotIn) else test
         raise self.fail(f"unsupported comparison {ast.unparse(op)}")
 
-    def membership(self, left: ast.expr, right: ast.expr, sub: object) -> Expr:
-        assert callable(sub)
+    def membership(self, left: ast.expr, right: ast.expr, sub: Callable[[ast.expr], Expr]) -> Expr:
         if isinstance(right, ast.Attribute) and right.attr == "categories":
             # `'sexual' in record.categories` becomes a test of the offence code against the
             # catalogue's codes in that category, which every engine can run.
@@ -288,7 +293,9 @@ class _Parser:
         raise self.fail("`in` needs a list of constants or a list parameter")
 
     def call(self, node: ast.Call, *, in_aggregate: bool) -> Expr:
-        sub = lambda n: self.node(n, in_aggregate=in_aggregate)  # noqa: E731
+        def sub(n: ast.expr) -> Expr:
+            return self.node(n, in_aggregate=in_aggregate)
+
         if not isinstance(node.func, ast.Name) or node.keywords:
             raise self.fail(f"unsupported call {ast.unparse(node)}")
         func, args = node.func.id, node.args
@@ -322,7 +329,10 @@ class _Parser:
             and not loop.is_async
         ):
             raise self.fail("aggregates iterate as `for other in others`")
-        inner = lambda n: self.node(n, in_aggregate=True)  # noqa: E731
+
+        def inner(n: ast.expr) -> Expr:
+            return self.node(n, in_aggregate=True)
+
         conditions = [inner(c) for c in loop.ifs]
         condition: Expr | None = None
         if len(conditions) == 1:

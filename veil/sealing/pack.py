@@ -139,7 +139,7 @@ class Pack:
         return self.spec.pack
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: compiled queries are cached
 class RuleSet:
     """The packs in force together, with their rules in the order they are tried."""
 
@@ -202,7 +202,7 @@ def load_pack(path: Path, catalogue: Catalogue) -> Pack:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         spec = PackSpec.model_validate(data)
-    except (OSError, yaml.YAMLError) as error:
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         raise PackError(f"{where}: cannot be read ({error})") from error
     except ValidationError as error:
         raise PackError(f"{where}: does not follow the rule pack schema\n{error}") from error
@@ -246,11 +246,15 @@ def _build(spec: PackSpec, path: Path, catalogue: Catalogue) -> Pack:
         for name, text in spec.person_facts.items()
     }
     for name, expr in person_facts.items():
-        if not any(isinstance(e, Aggregate) for e in walk(expr)):
-            raise ExprError(f"person_facts.{name}: must be a sum() or any() over others")
+        if not isinstance(expr, Aggregate):
+            raise ExprError(f"person_facts.{name}: must be one sum() or any() over others")
     names = replace(with_relations, person_facts=frozenset(person_facts))
     rules = []
     for rule in spec.rules:
+        when = parse(rule.when, names, where=f"rule {rule.id}")
+        if any(isinstance(e, Aggregate) for e in walk(when)):
+            # The sweep joins each aggregate in as a column: it needs a name.
+            raise ExprError(f"rule {rule.id}: name sum() and any() under person_facts")
         statute_key = rule.statute or spec.statute
         if statute_key not in spec.statutes:
             raise ExprError(f"rule {rule.id}: unknown statute {statute_key!r}")
@@ -267,7 +271,7 @@ def _build(spec: PackSpec, path: Path, catalogue: Catalogue) -> Pack:
                 explanation_zh=rule.explanation_zh.strip(),
                 explanation_en=rule.explanation_en.strip(),
                 text=" ".join(rule.when.split()),
-                when=parse(rule.when, names, where=f"rule {rule.id}"),
+                when=when,
             )
         )
     return Pack(spec, path, derived, person_facts, tuple(rules))

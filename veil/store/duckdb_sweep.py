@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from sqlalchemy import Connection
 
-from veil.sealing.compile import EVENT_COLUMNS, RECORDS_SCHEMA, STATES_SCHEMA, Tables, changes_sql
+from veil.sealing.compile import QUERY_COLUMNS, RECORDS_SCHEMA, STATES_SCHEMA, Tables, changes_sql
 from veil.sealing.pack import RuleSet
 from veil.store.seals import Run, append_events
 
@@ -64,7 +64,7 @@ def run_changes(ruleset: RuleSet, run: Run, tables: Tables) -> Iterator[pa.Recor
         for name, path in (("records", tables.records), ("seal_states", tables.states)):
             quoted = path.replace("'", "''")
             duck.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{quoted}')")
-        sql = changes_sql(ruleset, run.as_of, "duckdb", run_id=run.id)
+        sql = changes_sql(ruleset, run.as_of, "duckdb", tables=Tables())
         yield from duck.sql(sql).to_arrow_reader(EXPORT_BATCH)
     finally:
         duck.close()
@@ -83,14 +83,15 @@ def sweep_on_duckdb(
         report(1, 3)
         as_of = run.as_of.isoformat()
         for batch in run_changes(ruleset, run, tables):
-            append_events(conn, _event_rows(batch, as_of))
+            append_events(conn, _event_rows(batch, run.id, as_of))
         report(3, 3)
     finally:
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def _event_rows(batch: pa.RecordBatch, as_of: str) -> Iterator[tuple[Any, ...]]:
-    columns = [batch.column(name).to_pylist() for name in EVENT_COLUMNS]
-    at = EVENT_COLUMNS.index("as_of")
+def _event_rows(batch: pa.RecordBatch, run_id: int, as_of: str) -> Iterator[tuple[Any, ...]]:
+    """Rows of EVENT_COLUMNS: the run id added, the date as the store's text."""
+    columns = [batch.column(name).to_pylist() for name in QUERY_COLUMNS]
+    at = QUERY_COLUMNS.index("as_of")
     for row in zip(*columns, strict=True):
-        yield (*row[:at], as_of, *row[at + 1 :])
+        yield (run_id, *row[:at], as_of, *row[at + 1 :])

@@ -83,7 +83,9 @@ def append_events(conn: Connection, events: Iterable[Sequence[Any]]) -> None:
         conn.exec_driver_sql(sql, batch)
 
 
-def current_states(conn: Connection, record_pks: Sequence[int]) -> dict[int, tuple[str, str | None]]:
+def current_states(
+    conn: Connection, record_pks: Sequence[int]
+) -> dict[int, tuple[str, str | None]]:
     found: dict[int, tuple[str, str | None]] = {}
     for start in range(0, len(record_pks), 4_096):
         part = record_pks[start : start + 4_096]
@@ -119,9 +121,7 @@ def facts_of_persons(
 
 def facts_of_record(conn: Connection, source: str, record_id: str) -> RecordFacts | None:
     row = conn.execute(
-        select(*_FACT_COLUMNS).where(
-            records.c.source == source, records.c.record_id == record_id
-        )
+        select(*_FACT_COLUMNS).where(records.c.source == source, records.c.record_id == record_id)
     ).first()
     return RecordFacts(*row) if row else None
 
@@ -155,7 +155,9 @@ def count_known(conn: Connection, as_of: dt.date, persons: tuple[int, int] | Non
 
 
 def person_id_range(conn: Connection) -> tuple[int, int] | None:
-    low, high = conn.execute(select(func.min(records.c.person_id), func.max(records.c.person_id))).one()
+    low, high = conn.execute(
+        select(func.min(records.c.person_id), func.max(records.c.person_id))
+    ).one()
     return None if low is None else (int(low), int(high))
 
 
@@ -179,8 +181,16 @@ def decide_persons(
                 continue
             statute, article = evaluator.citation(decision.rule_id)
             events.append(
-                (run.id, pk, decision.state, decision.rule_id, statute, article,
-                 run.as_of.isoformat(), decision.facts)
+                (
+                    run.id,
+                    pk,
+                    decision.state,
+                    decision.rule_id,
+                    statute,
+                    article,
+                    run.as_of.isoformat(),
+                    decision.facts,
+                )
             )
         append_events(conn, events)
     return evaluated

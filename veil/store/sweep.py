@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, func, select
 
-from veil.sealing.compile import EVENT_COLUMNS, changes_sql
+from veil.sealing.compile import EVENT_COLUMNS, QUERY_COLUMNS, changes_sql
 from veil.sealing.pack import RuleSet
 from veil.store.database import transaction
 from veil.store.schema import records
@@ -40,7 +40,11 @@ class SweepResult:
     changes: dict[str, int]
 
     def as_dict(self) -> dict[str, object]:
-        return {"as_of": self.as_of.isoformat(), "evaluated": self.evaluated, "changes": self.changes}
+        return {
+            "as_of": self.as_of.isoformat(),
+            "evaluated": self.evaluated,
+            "changes": self.changes,
+        }
 
 
 class EngineError(ValueError):
@@ -90,8 +94,11 @@ def _sweep_in_store(
         return
     total = high - low + 1
     columns = ", ".join(EVENT_COLUMNS)
+    selected = ", ".join(f"q.{c}" for c in QUERY_COLUMNS)
     for start in range(low, high + 1, SLICE):
         span = (start, min(start + SLICE - 1, high))
-        query = changes_sql(ruleset, as_of, dialect, run_id=run_id, records=span)
-        conn.exec_driver_sql(f"INSERT INTO seal_events ({columns}) {query}")
+        query = changes_sql(ruleset, as_of, dialect, records=span)
+        conn.exec_driver_sql(
+            f"INSERT INTO seal_events ({columns}) SELECT {int(run_id)}, {selected} FROM ({query}) q"
+        )
         report(span[1] - low + 1, total)

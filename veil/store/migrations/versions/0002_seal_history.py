@@ -48,8 +48,12 @@ def upgrade() -> None:
         sa.Column("article", sa.String(length=64), nullable=True),
         sa.Column("as_of", sa.Date(), nullable=False),
         sa.Column("facts", sa.Text(), nullable=False),
-        sa.ForeignKeyConstraint(["record_pk"], ["records.id"], name="fk_seal_events_record_pk_records"),
-        sa.ForeignKeyConstraint(["run_id"], ["seal_runs.id"], name="fk_seal_events_run_id_seal_runs"),
+        sa.ForeignKeyConstraint(
+            ["record_pk"], ["records.id"], name="fk_seal_events_record_pk_records"
+        ),
+        sa.ForeignKeyConstraint(
+            ["run_id"], ["seal_runs.id"], name="fk_seal_events_run_id_seal_runs"
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_seal_events"),
     )
     op.create_index("ix_seal_events_record_pk", "seal_events", ["record_pk"])
@@ -60,8 +64,12 @@ def upgrade() -> None:
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("rule_id", sa.String(length=64), nullable=True),
         sa.Column("event_id", EVENT_ID, nullable=False),
-        sa.ForeignKeyConstraint(["event_id"], ["seal_events.id"], name="fk_seal_states_event_id_seal_events"),
-        sa.ForeignKeyConstraint(["record_pk"], ["records.id"], name="fk_seal_states_record_pk_records"),
+        sa.ForeignKeyConstraint(
+            ["event_id"], ["seal_events.id"], name="fk_seal_states_event_id_seal_events"
+        ),
+        sa.ForeignKeyConstraint(
+            ["record_pk"], ["records.id"], name="fk_seal_states_record_pk_records"
+        ),
         sa.PrimaryKeyConstraint("record_pk", name="pk_seal_states"),
     )
 

@@ -1,0 +1,158 @@
+"""Rule packs are data: a schema checks them, and a new pack needs no engine change."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from veil.records.catalogue import Catalogue
+from veil.sealing.pack import PackError, json_schema, load_pack, load_ruleset, shipped_pack_paths
+
+from .sealing_helpers import D, decide, rec
+
+CLEAN_SLATE = Path(__file__).parent / "packs" / "clean-slate-7y.yaml"
+
+
+@pytest.fixture(scope="module")
+def clean_slate(catalogue: Catalogue):  # type: ignore[no-untyped-def]
+    return load_ruleset(catalogue, [CLEAN_SLATE])
+
+
+def test_shipped_packs_cite_a_statute_and_article_for_every_rule_and_parameter(
+    catalogue: Catalogue,
+) -> None:
+    for path in shipped_pack_paths():
+        pack = load_pack(path, catalogue)
+        assert pack.rules
+        for rule in pack.rules:
+            assert rule.article and rule.statute_zh and rule.statute_en
+            assert rule.explanation_zh and rule.explanation_en
+        assert all(p.article for p in pack.spec.parameters.values())
+
+
+def test_clean_slate_seals_a_lesser_conviction_after_seven_years(
+    clean_slate, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    theft = rec(1, sentence_months=24, completion_date=D("2018-01-10"))
+    assert decide(clean_slate, [theft], D("2025-01-09"), tmp_path)[1].state == "open"
+    decision = decide(clean_slate, [theft], D("2025-01-10"), tmp_path)[1]
+    assert (decision.state, decision.rule_id) == ("sealed", "test-clean-slate-seal")
+
+
+def test_clean_slate_leaves_excluded_categories_and_longer_sentences_open(
+    clean_slate, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    records = [
+        rec(1, offence_code="CL-237-INDECENT-ASSAULT", completion_date=D("2010-01-01")),
+        rec(2, person=2, offence_code="CL-240-TRAFFICKING", completion_date=D("2010-01-01")),
+        rec(3, person=3, sentence_months=37, completion_date=D("2010-01-01")),
+    ]
+    decisions = decide(clean_slate, records, D("2026-11-24"), tmp_path)
+    assert {d.state for d in decisions.values()} == {"open"}
+
+
+def test_clean_slate_is_blocked_by_a_new_conviction_or_an_outstanding_fine(
+    clean_slate, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    old = rec(1, completion_date=D("2012-01-01"))
+    new_conviction = rec(
+        2,
+        offence_code="CL-292-AFFRAY",
+        offence_date=D("2020-01-01"),
+        decision_date=D("2020-06-01"),
+        completion_date=D("2020-12-01"),
+    )
+    decisions = decide(clean_slate, [old, new_conviction], D("2026-11-24"), tmp_path)
+    assert decisions[1].state == "open"
+    unpaid = rec(
+        3,
+        person=2,
+        kind="admin_violation",
+        offence_code="PSAPL-49-THEFT",
+        disposition="fine",
+        sentence_months=None,
+        fine_yuan=300,
+        completion_date=None,
+        offence_date=D("2019-01-01"),
+        decision_date=D("2019-02-01"),
+    )
+    decisions = decide(
+        clean_slate,
+        [rec(4, person=2, completion_date=D("2012-01-01")), unpaid],
+        D("2025-12-31"),
+        tmp_path,
+    )
+    assert decisions[4].state == "open"
+
+
+def test_higher_precedence_pack_rule_wins_over_the_clean_slate(clean_slate, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # A minor's record unsealed under Measures art. 18 stays unsealed after seven years.
+    sealed = rec(1, age_at_offence=16, sentence_months=30, completion_date=D("2012-01-01"))
+    retrial = rec(
+        2,
+        age_at_offence=16,
+        sentence_months=70,
+        decision_date=D("2016-01-01"),
+        completion_date=D("2017-01-01"),
+    )
+    decisions = decide(clean_slate, [sealed, retrial], D("2026-11-24"), tmp_path)
+    assert decisions[1].rule_id == "cpl-286-unseal-retrial"
+
+
+def _write(tmp_path: Path, pack: dict[str, object]) -> Path:
+    path = tmp_path / "pack.yaml"
+    path.write_text(yaml.safe_dump(pack, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def _pack(**changes: object) -> dict[str, object]:
+    pack = yaml.safe_load(CLEAN_SLATE.read_text(encoding="utf-8"))
+    pack.update(changes)
+    return pack
+
+
+def _rule(when: str, **changes: object) -> list[dict[str, object]]:
+    rule = _pack()["rules"][0]  # type: ignore[index]
+    return [{**rule, "when": when, **changes}]
+
+
+@pytest.mark.parametrize(
+    ("pack", "message"),
+    [
+        (_pack(rules=[]), "rule pack schema"),
+        (_pack(surprise=1), "rule pack schema"),
+        (_pack(rules=_rule("record.kind == 'criminal'", effect="delete")), "rule pack schema"),
+        (_pack(rules=_rule("record.kind == 'criminal'", id="Bad Id")), "rule pack schema"),
+        (_pack(rules=_rule("record.name == 'x'")), "unknown field record.name"),
+        (_pack(rules=_rule("__import__('os').system('true')")), "unsupported"),
+        (_pack(rules=_rule("record.kind.__class__ == 1")), "unsupported attribute"),
+        (_pack(rules=_rule("other.kind == 'criminal'")), "inside sum() or any()"),
+        (_pack(rules=_rule("record.kind ==")), "not a valid expression"),
+        (_pack(rules=_rule("'nope' in record.categories")), "unknown category"),
+        (_pack(rules=_rule("record.offence_date < date('2026-13-01')")), "bad date"),
+        (_pack(rules=_rule("sum(other.term for other in others) > 1")), "person_facts"),
+        (_pack(rules=_rule("record.kind == 'criminal'", precedence=100)), "share a precedence"),
+        (_pack(pack="cn-psapl-2025"), "loaded twice"),
+    ],
+)
+def test_bad_packs_are_refused_with_a_reason(
+    catalogue: Catalogue, tmp_path: Path, pack: dict[str, object], message: str
+) -> None:
+    with pytest.raises(PackError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        load_ruleset(catalogue, [_write(tmp_path, pack)])
+
+
+def test_unreadable_pack_file_is_refused(catalogue: Catalogue, tmp_path: Path) -> None:
+    path = tmp_path / "pack.yaml"
+    path.write_bytes(b"\xff\xfe: [")
+    with pytest.raises(PackError, match="cannot be read"):
+        load_ruleset(catalogue, [path])
+
+
+def test_json_schema_describes_the_pack_file() -> None:
+    schema = json_schema()
+    assert set(schema["required"]) >= {"pack", "version", "statute", "statutes", "rules"}
+    json.dumps(schema)
