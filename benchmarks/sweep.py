@@ -27,9 +27,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from veil.records.catalogue import load_catalogue
-from veil.sealing.compile import RECORDS_SCHEMA, Tables, changes_sql
+from veil.sealing.compile import Tables, changes_sql
 from veil.sealing.evaluate import Evaluator
-from veil.sealing.facts import RecordFacts
+from veil.sealing.facts import RECORDS_SCHEMA, RecordFacts
 from veil.sealing.pack import RuleSet, load_ruleset
 from veil.store.database import open_engine, upgrade
 from veil.store.sweep import sweep
@@ -267,7 +267,7 @@ _STATES_COLUMNS = "SELECT 0::BIGINT AS record_pk, ''::VARCHAR AS state, ''::VARC
 
 
 def _changed(path: Path) -> int:
-    return pq.ParquetFile(path).metadata.num_rows
+    return int(pq.ParquetFile(path).metadata.num_rows)
 
 
 def bench_duckdb(ruleset: RuleSet, records: Path, workdir: Path, repeat: int) -> list[Step]:
@@ -295,7 +295,7 @@ def bench_duckdb(ruleset: RuleSet, records: Path, workdir: Path, repeat: int) ->
 
 
 def rule_counts(changes: Path) -> dict[str, int]:
-    rows = duckdb.sql(
+    rows = duckdb.execute(
         f"SELECT coalesce(rule_id, state), count(*) FROM '{changes}' GROUP BY 1 ORDER BY 1"
     ).fetchall()
     return dict(rows)
@@ -304,7 +304,7 @@ def rule_counts(changes: Path) -> dict[str, int]:
 # --- SQLite --------------------------------------------------------------------------------
 
 
-def sqlite_template(records: Path, workdir: Path) -> Path:
+def sqlite_template(records: Path) -> Path:
     """A migrated store holding the records, built once per size; sweeps run on copies."""
     path = records.with_suffix(".db")
     if path.exists():
@@ -353,7 +353,7 @@ def _sqlite_rows(table: pa.Table) -> Iterator[tuple[object, ...]]:
 
 
 def bench_sqlite(ruleset: RuleSet, records: Path, workdir: Path, repeat: int) -> list[Step]:
-    template = sqlite_template(records, workdir)
+    template = sqlite_template(records)
     n = pq.ParquetFile(records).metadata.num_rows
     times: dict[str, list[float]] = {"floor": [], "first": [], "again": []}
     changed: dict[str, int] = {}
@@ -423,7 +423,7 @@ def check_agreement(ruleset: RuleSet, records: Path, changes: Path, size: int) -
     for person in sample_persons(records, size):
         for pk, d in evaluator.evaluate_person(person, AS_OF).items():
             expected[pk] = (d.state, d.rule_id, d.facts)
-    rows = duckdb.sql(
+    rows = duckdb.execute(
         f"SELECT record_pk, state, rule_id, facts FROM '{changes}'"
         f" WHERE record_pk <= {max(expected)}"
     ).fetchall()

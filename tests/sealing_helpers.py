@@ -12,9 +12,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import Connection
 
-from veil.sealing.compile import RECORDS_SCHEMA, STATES_SCHEMA, Tables
+from veil.sealing.compile import Tables
 from veil.sealing.evaluate import Decision, Evaluator
-from veil.sealing.facts import RecordFacts
+from veil.sealing.facts import RECORDS_SCHEMA, STATES_SCHEMA, RecordFacts
 from veil.sealing.pack import RuleSet
 from veil.store.dialect import dialect_of
 from veil.store.duckdb_sweep import arrow_schema, run_changes

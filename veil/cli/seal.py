@@ -113,7 +113,7 @@ def explain_command(
     if as_json:
         emit_json(summary)
         return
-    stdout.print(f"{record}: {one_line(summary, lang)}", markup=False)
+    stdout.print(f"{record}: {one_line(summary, lang)}", markup=False, soft_wrap=True)
     stdout.print(f"  {summary['explanation']}", markup=False)
     if summary["facts"]:
         stdout.print(f"  facts: {facts_line(summary['facts'])}", markup=False)

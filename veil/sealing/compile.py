@@ -42,29 +42,17 @@ from veil.sealing.expr import (
     children,
     walk,
 )
-from veil.sealing.facts import REVOKED, facts_used
+from veil.sealing.facts import (
+    RECORDS_SCHEMA,
+    REVOKED,
+    STATES_SCHEMA,
+    facts_used,
+)
 from veil.sealing.pack import COLUMNS, Rule, RuleSet
 
-RECORDS_SCHEMA = {
-    "id": "int64",
-    "person_id": "int64",
-    "status": "string",
-    "kind": "string",
-    "offence_code": "string",
-    "offence_date": "date",
-    "decision_date": "date",
-    "completion_date": "date",
-    "disposition": "string",
-    "detention_days": "int64",
-    "sentence_months": "int64",
-    "fine_yuan": "int64",
-    "age_at_offence": "int64",
-}
-STATES_SCHEMA = {"record_pk": "int64", "state": "string", "rule_id": "string"}
-# The columns of an appended event; the query returns all but the run id, so that one
-# compiled query serves every run with the same rules and date.
-EVENT_COLUMNS = ("run_id", "record_pk", "state", "rule_id", "statute", "article", "as_of", "facts")
-QUERY_COLUMNS = EVENT_COLUMNS[1:]
+# Rule indexes that are not a rule of the rule set: no rule applies, the record is
+# revoked, or (for a current state) its rule is no longer in force.
+OPEN, PURGED, GONE = -2, -1, -3
 DIALECTS = ("sqlite", "postgres", "duckdb", "pyspark")
 
 Accessor = Callable[[str], ir.Value]
@@ -106,23 +94,21 @@ def changes(
     table = ibis.table(RECORDS_SCHEMA, name=tables.records)
     known = table.filter(table.decision_date <= as_of)
     subset = known if records is None else known.filter(known.id.between(*records))
-    decided = _Compiler(ruleset, as_of).decide(subset, known)
-    current = ibis.table(STATES_SCHEMA, name=tables.states)
+    compiler = _Compiler(ruleset, as_of)
+    decided = compiler.decide(subset, known)
+    # Compare rule indexes, not texts, and build an event only for the records that
+    # change: on a re-sweep that is a fraction of a percent of them.
+    current = ibis.table(STATES_SCHEMA, name=tables.states).select("record_pk", "rule_id")
+    was = ibis.cases(
+        (current.rule_id.isnull(), OPEN),
+        (current.rule_id == REVOKED, PURGED),
+        *((current.rule_id == rule.id, i) for i, rule in enumerate(ruleset.rules)),
+        else_=GONE,
+    )
     joined = decided.left_join(current, decided.id == current.record_pk)
-    changed = joined.filter(
-        current.state.isnull()
-        | (current.state != decided.new_state)
-        | (current.rule_id.fill_null("") != decided.new_rule.fill_null(""))
-    )
-    return changed.select(
-        record_pk=decided.id,
-        state=decided.new_state,
-        rule_id=decided.new_rule,
-        statute=decided.new_statute,
-        article=decided.new_article,
-        as_of=ibis.literal(as_of),
-        facts=decided.new_facts,
-    )
+    changed = joined.filter(current.record_pk.isnull() | (decided.rule_index != was))
+    changed = changed.select(*decided.columns)
+    return compiler.events(changed)
 
 
 class _Compiler:
@@ -131,7 +117,7 @@ class _Compiler:
         self.as_of = as_of
 
     def decide(self, subset: ir.Table, known: ir.Table) -> ir.Table:
-        """`subset` of the `known` records with the new state, rule, statute, article, facts."""
+        """`subset` of the `known` records with the index of the rule that decides each."""
         facts = self.ruleset.person_facts()
         full = subset
         if facts:
@@ -139,26 +125,33 @@ class _Compiler:
         rec: Accessor = full.__getitem__
         conditions = [self.value(rule.when, rec) for rule in self.ruleset.rules]
         revoked = full.status != "effective"
-        index = ibis.cases((revoked, -1), *((c, i) for i, c in enumerate(conditions)), else_=-2)
-        full = full.mutate(rule_index=index)
+        index = ibis.cases(
+            (revoked, PURGED), *((c, i) for i, c in enumerate(conditions)), else_=OPEN
+        )
+        return full.mutate(rule_index=index)
+
+    def events(self, decided: ir.Table) -> ir.Table:
+        """The event (QUERY_COLUMNS) for each decided record."""
         rules = self.ruleset.rules
+        index = decided.rule_index
 
-        def pick(values: list[Any], on_revoked: Any, on_none: Any, kind: str) -> ir.Value:
-            branches = [(full.rule_index == i, v) for i, v in enumerate(values)]
-            typed = ibis.literal(on_none, type=kind) if on_none is None else on_none
-            return ibis.cases((full.rule_index == -1, on_revoked), *branches, else_=typed)
+        def pick(values: list[Any], on_purged: Any, on_open: Any) -> ir.Value:
+            branches = [(index == i, v) for i, v in enumerate(values)]
+            typed = ibis.literal(on_open, type="string") if on_open is None else on_open
+            return ibis.cases((index == PURGED, on_purged), *branches, else_=typed)
 
-        rec = full.__getitem__
-        return full.mutate(
-            new_state=pick([r.state for r in rules], "purged", "open", "string"),
-            new_rule=pick([r.id for r in rules], REVOKED, None, "string"),
-            new_statute=pick([r.statute_en for r in rules], None, None, "string"),
-            new_article=pick([r.article for r in rules], None, None, "string"),
-            new_facts=pick(
+        rec: Accessor = decided.__getitem__
+        return decided.select(
+            record_pk=decided.id,
+            state=pick([r.state for r in rules], "purged", "open"),
+            rule_id=pick([r.id for r in rules], REVOKED, None),
+            statute=pick([r.statute_en for r in rules], None, None),
+            article=pick([r.article for r in rules], None, None),
+            as_of=ibis.literal(self.as_of),
+            facts=pick(
                 [self.facts_text(rule, rec) for rule in rules],
-                ibis.literal('{"status":"').concat(full.status, ibis.literal('"}')),
+                ibis.literal('{"status":"').concat(decided.status, ibis.literal('"}')),
                 "{}",
-                "string",
             ),
         )
 

@@ -40,6 +40,28 @@ class RecordFacts:
 
 FACT_FIELDS = tuple(RecordFacts.__slots__)
 
+# The tables every engine's sweep reads, as Ibis types.
+RECORDS_SCHEMA = {
+    "id": "int64",
+    "person_id": "int64",
+    "status": "string",
+    "kind": "string",
+    "offence_code": "string",
+    "offence_date": "date",
+    "decision_date": "date",
+    "completion_date": "date",
+    "disposition": "string",
+    "detention_days": "int64",
+    "sentence_months": "int64",
+    "fine_yuan": "int64",
+    "age_at_offence": "int64",
+}
+STATES_SCHEMA = {"record_pk": "int64", "state": "string", "rule_id": "string"}
+# The columns of an appended event; the query returns all but the run id, so that one
+# compiled query serves every run with the same rules and date.
+EVENT_COLUMNS = ("run_id", "record_pk", "state", "rule_id", "statute", "article", "as_of", "facts")
+QUERY_COLUMNS = EVENT_COLUMNS[1:]
+
 
 @dataclass(frozen=True)
 class FactRef:

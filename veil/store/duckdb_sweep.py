@@ -19,7 +19,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from sqlalchemy import Connection
 
-from veil.sealing.compile import QUERY_COLUMNS, RECORDS_SCHEMA, STATES_SCHEMA, Tables, changes_sql
+from veil.sealing.compile import Tables, changes_sql
+from veil.sealing.facts import QUERY_COLUMNS, RECORDS_SCHEMA, STATES_SCHEMA
 from veil.sealing.pack import RuleSet
 from veil.store.seals import Run, append_events
 

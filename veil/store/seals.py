@@ -13,9 +13,8 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from veil.sealing.compile import EVENT_COLUMNS
 from veil.sealing.evaluate import Evaluator
-from veil.sealing.facts import FACT_FIELDS, RecordFacts
+from veil.sealing.facts import EVENT_COLUMNS, FACT_FIELDS, RecordFacts
 from veil.store.dialect import dialect_of
 from veil.store.schema import records, seal_events, seal_runs, seal_states
 

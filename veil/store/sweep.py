@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, func, select
 
-from veil.sealing.compile import EVENT_COLUMNS, QUERY_COLUMNS, changes_sql
+from veil.sealing.facts import EVENT_COLUMNS, QUERY_COLUMNS
 from veil.sealing.pack import RuleSet
 from veil.store.database import transaction
 from veil.store.schema import records
@@ -89,6 +89,9 @@ def sweep(
 def _sweep_in_store(
     conn: Connection, ruleset: RuleSet, run_id: int, as_of: dt.date, dialect: str, report: Progress
 ) -> None:
+    # Imported here: Ibis takes a second to import, which every other command would pay.
+    from veil.sealing.compile import changes_sql
+
     low, high = conn.execute(select(func.min(records.c.id), func.max(records.c.id))).one()
     if low is None:
         return
