@@ -27,6 +27,7 @@ IBIS_DIALECT = {"sqlite": "sqlite", "postgresql": "postgres", "duckdb": "duckdb"
 # Records per statement on the store's engine: small enough for a live progress bar,
 # large enough that the per-statement cost disappears.
 SLICE = 250_000
+_STAND_IN = (-7_340_001_231, -7_340_001_232)
 
 Progress = Callable[[int, int], None]  # (records done, records in all)
 
@@ -98,9 +99,15 @@ def _sweep_in_store(
     total = high - low + 1
     columns = ", ".join(EVENT_COLUMNS)
     selected = ", ".join(f"q.{c}" for c in QUERY_COLUMNS)
+    # Compiled once, with stand-in bounds that each slice replaces: Ibis takes a fifth of
+    # a second to compile the query, as long as a slice of a re-sweep takes to run.
+    template = changes_sql(ruleset, as_of, dialect, records=_STAND_IN)
+    bounds = [str(b) for b in _STAND_IN]
+    if template.count(bounds[0]) == 0 or template.count(bounds[0]) != template.count(bounds[1]):
+        raise RuntimeError("the compiled sweep does not carry its slice bounds")
     for start in range(low, high + 1, SLICE):
         span = (start, min(start + SLICE - 1, high))
-        query = changes_sql(ruleset, as_of, dialect, records=span)
+        query = template.replace(bounds[0], str(span[0])).replace(bounds[1], str(span[1]))
         conn.exec_driver_sql(
             f"INSERT INTO seal_events ({columns}) SELECT {int(run_id)}, {selected} FROM ({query}) q"
         )
