@@ -40,7 +40,11 @@ def test_seal_explain_json_has_the_named_fields(veil_home: Path, tmp_path: Path)
     veil("seal", "sweep", "--as-of", "2026-11-24", check=True)
     result = veil_json("seal", "explain", "110105-PSB:2024-0001")
     assert {"state", "rule", "statute", "article", "explanation", "history"} <= set(result)
-    assert (result["state"], result["rule"], result["article"]) == ("sealed", "psapl-136-seal", "136")
+    assert (result["state"], result["rule"], result["article"]) == (
+        "sealed",
+        "psapl-136-seal",
+        "136",
+    )
     assert [h["state"] for h in result["history"]] == ["sealed", "open", "sealed"]
     assert [h["trigger"] for h in result["history"]] == ["ingest", "sweep", "sweep"]
     zh = veil_json("seal", "explain", "110105-PSB:2024-0001", "--lang", "zh")
@@ -74,7 +78,10 @@ def test_rules_list_and_show_print_citations(veil_home: Path, monkeypatch) -> No
     assert rule["article"] == "286" and rule["statute_zh"] == "中华人民共和国刑事诉讼法"
     assert rule["explanation_en"] and rule["when"]
     pack = veil_json("rules", "show", "cn-cpl-286-minors")
-    assert pack["parameters"]["max_months"] == {"value": 60, "article": "CPL art. 286 (被判处五年有期徒刑以下刑罚)"}
+    assert pack["parameters"]["max_months"] == {
+        "value": 60,
+        "article": "CPL art. 286 (被判处五年有期徒刑以下刑罚)",
+    }
     assert veil_json("rules", "show", "nope", expect=1)["error"]
     text = veil("rules", "show", "psapl-136-seal", check=True).stdout
     assert "第136条" in text and "art. 136" in text

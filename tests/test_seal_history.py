@@ -30,7 +30,11 @@ def test_new_admin_violation_is_sealed_the_moment_it_is_stored_psapl_136(
     record = facts_of_record(conn, "110105-PSB", "2024-0001")
     assert record is not None
     (event,) = history(conn, record.pk)
-    assert (event["state"], event["rule_id"], event["article"]) == ("sealed", "psapl-136-seal", "136")
+    assert (event["state"], event["rule_id"], event["article"]) == (
+        "sealed",
+        "psapl-136-seal",
+        "136",
+    )
     assert event["trigger"] == "ingest"
     assert json.loads(event["facts"]) == {"kind": "admin_violation"}
 
@@ -40,17 +44,31 @@ def test_ingest_decides_the_persons_other_records_too_measures_18(
 ) -> None:
     # A minor's theft, sealed; then a robbery committed before it was judged, found later,
     # brings the combined sentence above five years: the first record is unsealed.
-    first = good_row(record_id="C-1", kind="criminal", offence_code="CL-264-THEFT",
-                     offence_date="2007-01-10", decision_date="2007-06-01",
-                     completion_date="2010-06-01", disposition="imprisonment",
-                     detention_days="", sentence_months="36", source="110105-CRT")
+    first = good_row(
+        record_id="C-1",
+        kind="criminal",
+        offence_code="CL-264-THEFT",
+        offence_date="2007-01-10",
+        decision_date="2007-06-01",
+        completion_date="2010-06-01",
+        disposition="imprisonment",
+        detention_days="",
+        sentence_months="36",
+        source="110105-CRT",
+    )
     ingest(conn, keys, [first])
     record = facts_of_record(conn, "110105-CRT", "C-1")
     assert record is not None and record.age_at_offence == 16
     assert history(conn, record.pk)[-1]["state"] == "sealed"
-    later = {**first, "record_id": "C-2", "offence_code": "CL-263-ROBBERY",
-             "offence_date": "2007-03-01", "decision_date": "2012-01-01",
-             "completion_date": "2014-07-01", "sentence_months": "30"}
+    later = {
+        **first,
+        "record_id": "C-2",
+        "offence_code": "CL-263-ROBBERY",
+        "offence_date": "2007-03-01",
+        "decision_date": "2012-01-01",
+        "completion_date": "2014-07-01",
+        "sentence_months": "30",
+    }
     ingest(conn, keys, [later])
     states = [e["state"] for e in history(conn, record.pk)]
     assert states == ["sealed", "unsealed"]

@@ -74,13 +74,16 @@ def changes_sql(
     *,
     tables: Tables = Tables(),
     records: tuple[int, int] | None = None,
+    citations: bool = True,
 ) -> str:
     """SQL selecting one new event (QUERY_COLUMNS) per record whose decision changes.
 
     `records` limits the records decided to an inclusive range of record ids; the
-    aggregates over each person's other records still read all of them.
+    aggregates over each person's other records still read all of them. Without
+    `citations` the statute and article are left out (they follow from the rule id, and
+    the caller adds them with `RuleSet.citation`).
     """
-    expr = changes(ruleset, as_of, tables=tables, records=records)
+    expr = changes(ruleset, as_of, tables=tables, records=records, citations=citations)
     return str(ibis.to_sql(expr, dialect=dialect))
 
 
@@ -90,6 +93,7 @@ def changes(
     *,
     tables: Tables = Tables(),
     records: tuple[int, int] | None = None,
+    citations: bool = True,
 ) -> ir.Table:
     table = ibis.table(RECORDS_SCHEMA, name=tables.records)
     known = table.filter(table.decision_date <= as_of)
@@ -108,7 +112,8 @@ def changes(
     joined = decided.left_join(current, decided.id == current.record_pk)
     changed = joined.filter(current.record_pk.isnull() | (decided.rule_index != was))
     changed = changed.select(*decided.columns)
-    return compiler.events(changed)
+    events = compiler.events(changed)
+    return events if citations else events.drop("statute", "article")
 
 
 class _Compiler:
@@ -233,13 +238,14 @@ class _Compiler:
         text: ir.StringValue = ibis.literal("{")
         for n, ref in enumerate(facts_used(rule, self.ruleset)):
             if ref.kind == "column":
-                value = rec(ref.name)
+                value, nullable = rec(ref.name), COLUMNS[ref.name]
             elif ref.kind == "derived":
-                value = self.value(Derived("record", ref.pack, ref.name), rec)
+                derived = Derived("record", ref.pack, ref.name)
+                value, nullable = self.value(derived, rec), self.may_be_null(derived)
             else:
-                value = rec(_column(PersonFact(ref.pack, ref.name)))
+                value, nullable = rec(_column(PersonFact(ref.pack, ref.name))), False
             key = ("," if n else "") + f'"{ref.name}":'
-            text = text.concat(ibis.literal(key), _json(value))
+            text = text.concat(ibis.literal(key), _json(value, nullable=nullable))
         return text.concat(ibis.literal("}"))
 
     def value(self, expr: Expr, rec: Accessor, oth: Accessor | None = None) -> Any:
@@ -327,7 +333,7 @@ def _compare(op: str, left: Any, right: Any) -> Any:
     return left >= right
 
 
-def _json(value: Any) -> ir.StringValue:
+def _json(value: Any, *, nullable: bool) -> ir.StringValue:
     """One value as JSON text, the way `json.dumps` writes it (closed vocabularies only)."""
     dtype = value.type()
     if dtype.is_boolean():
@@ -338,7 +344,7 @@ def _json(value: Any) -> ir.StringValue:
         # Strings here are codes from closed vocabularies (kinds, dispositions, offence
         # codes checked against the catalogue) and ISO dates: nothing needs escaping.
         text = ibis.literal('"').concat(value.cast("string"), ibis.literal('"'))
-    return text.fill_null("null")
+    return text.fill_null("null") if nullable else text
 
 
 def _conjuncts(expr: Expr) -> list[Expr]:

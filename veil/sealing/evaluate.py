@@ -110,13 +110,6 @@ class Evaluator:
                 return Decision(rule.state, rule.id, facts_json(values))
         return Decision("open", None, facts_json({}))
 
-    def citation(self, rule_id: str | None) -> tuple[str | None, str | None]:
-        """The statute (English name) and article an event of this rule records."""
-        if rule_id is None or rule_id == REVOKED:
-            return None, None
-        rule = self.ruleset.rule(rule_id)
-        return rule.statute_en, rule.article
-
     def matching_rules(
         self, record: RecordFacts, others: Sequence[RecordFacts], as_of: dt.date
     ) -> list[Rule]:

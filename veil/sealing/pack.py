@@ -161,6 +161,13 @@ class RuleSet:
                 return rule
         raise KeyError(rule_id)
 
+    def citation(self, rule_id: str | None) -> tuple[str | None, str | None]:
+        """The statute (English name) and article an event of this rule records."""
+        if rule_id is None or rule_id == "revoked":  # facts.REVOKED: no pack's rule
+            return None, None
+        rule = self.rule(rule_id)
+        return rule.statute_en, rule.article
+
     def _pack(self, pack_id: str) -> Pack:
         return next(p for p in self.packs if p.id == pack_id)
 

@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import Connection
 
 from veil.sealing.compile import Tables, changes_sql
-from veil.sealing.facts import QUERY_COLUMNS, RECORDS_SCHEMA, STATES_SCHEMA
+from veil.sealing.facts import RECORDS_SCHEMA, STATES_SCHEMA
 from veil.sealing.pack import RuleSet
 from veil.store.seals import Run, append_events
 
@@ -65,7 +65,8 @@ def run_changes(ruleset: RuleSet, run: Run, tables: Tables) -> Iterator[pa.Recor
         for name, path in (("records", tables.records), ("seal_states", tables.states)):
             quoted = path.replace("'", "''")
             duck.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{quoted}')")
-        sql = changes_sql(ruleset, run.as_of, "duckdb", tables=Tables())
+        # The citation follows from the rule id: added per event here, not per row there.
+        sql = changes_sql(ruleset, run.as_of, "duckdb", citations=False)
         yield from duck.sql(sql).to_arrow_reader(EXPORT_BATCH)
     finally:
         duck.close()
@@ -84,15 +85,19 @@ def sweep_on_duckdb(
         report(1, 3)
         as_of = run.as_of.isoformat()
         for batch in run_changes(ruleset, run, tables):
-            append_events(conn, _event_rows(batch, run.id, as_of))
+            append_events(conn, _event_rows(batch, ruleset, run.id, as_of))
         report(3, 3)
     finally:
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def _event_rows(batch: pa.RecordBatch, run_id: int, as_of: str) -> Iterator[tuple[Any, ...]]:
-    """Rows of EVENT_COLUMNS: the run id added, the date as the store's text."""
-    columns = [batch.column(name).to_pylist() for name in QUERY_COLUMNS]
-    at = QUERY_COLUMNS.index("as_of")
-    for row in zip(*columns, strict=True):
-        yield (run_id, *row[:at], as_of, *row[at + 1 :])
+def _event_rows(
+    batch: pa.RecordBatch, ruleset: RuleSet, run_id: int, as_of: str
+) -> Iterator[tuple[Any, ...]]:
+    """Rows of EVENT_COLUMNS: run id and citation added, the date as the store's text."""
+    names = ("record_pk", "state", "rule_id", "facts")
+    for pk, state, rule_id, facts in zip(
+        *(batch.column(name).to_pylist() for name in names), strict=True
+    ):
+        statute, article = ruleset.citation(rule_id)
+        yield (run_id, pk, state, rule_id, statute, article, as_of, facts)

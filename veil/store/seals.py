@@ -178,7 +178,7 @@ def decide_persons(
         for pk, decision in decisions.items():
             if current.get(pk) == (decision.state, decision.rule_id):
                 continue
-            statute, article = evaluator.citation(decision.rule_id)
+            statute, article = evaluator.ruleset.citation(decision.rule_id)
             events.append(
                 (
                     run.id,
