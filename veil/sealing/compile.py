@@ -39,6 +39,7 @@ from veil.sealing.expr import (
     IsNull,
     Not,
     PersonFact,
+    Value,
     children,
     walk,
 )
@@ -46,6 +47,7 @@ from veil.sealing.facts import (
     RECORDS_SCHEMA,
     REVOKED,
     STATES_SCHEMA,
+    facts_json,
     facts_used,
 )
 from veil.sealing.pack import COLUMNS, Rule, RuleSet
@@ -234,9 +236,19 @@ class _Compiler:
         return ibis.ifelse(test & inner, 1, 0).max() == 1
 
     def facts_text(self, rule: Rule, rec: Accessor) -> ir.StringValue:
-        """The rule's facts as the same canonical JSON text `facts.facts_json` writes."""
-        text: ir.StringValue = ibis.literal("{")
+        """The rule's facts as the same canonical JSON text `facts.facts_json` writes.
+
+        A column the rule's own condition pins to a constant (`record.kind ==
+        'admin_violation'`) is written as that constant, so that for most rules the whole
+        text is one literal, which engines write without building a string per record.
+        """
+        pinned = _pinned(rule.when)
+        parts: list[str | ir.StringValue] = ["{"]
         for n, ref in enumerate(facts_used(rule, self.ruleset)):
+            parts.append(("," if n else "") + f'"{ref.name}":')
+            if ref.kind == "column" and ref.name in pinned:
+                parts.append(facts_json({"": pinned[ref.name]})[4:-1])
+                continue
             if ref.kind == "column":
                 value, nullable = rec(ref.name), COLUMNS[ref.name]
             elif ref.kind == "derived":
@@ -244,9 +256,21 @@ class _Compiler:
                 value, nullable = self.value(derived, rec), self.may_be_null(derived)
             else:
                 value, nullable = rec(_column(PersonFact(ref.pack, ref.name))), False
-            key = ("," if n else "") + f'"{ref.name}":'
-            text = text.concat(ibis.literal(key), _json(value, nullable=nullable))
-        return text.concat(ibis.literal("}"))
+            parts.append(_json(value, nullable=nullable))
+        parts.append("}")
+        pieces: list[ir.StringValue] = []
+        literal = ""
+        for part in parts:
+            if isinstance(part, str):
+                literal += part
+                continue
+            if literal:
+                pieces.append(ibis.literal(literal))
+                literal = ""
+            pieces.append(part)
+        if literal:
+            pieces.append(ibis.literal(literal))
+        return pieces[0] if len(pieces) == 1 else pieces[0].concat(*pieces[1:])
 
     def value(self, expr: Expr, rec: Accessor, oth: Accessor | None = None) -> Any:
         def v(e: Expr) -> Any:
@@ -345,6 +369,23 @@ def _json(value: Any, *, nullable: bool) -> ir.StringValue:
         # codes checked against the catalogue) and ISO dates: nothing needs escaping.
         text = ibis.literal('"').concat(value.cast("string"), ibis.literal('"'))
     return text.fill_null("null") if nullable else text
+
+
+def _pinned(expr: Expr) -> dict[str, Value]:
+    """Columns of the record that a condition's top-level `==` tests pin to a constant."""
+    pinned: dict[str, Value] = {}
+    for test in _conjuncts(expr):
+        if isinstance(test, Compare) and test.op == "==":
+            sides = (test.left, test.right)
+            for column, const in (sides, sides[::-1]):
+                if (
+                    isinstance(column, Column)
+                    and column.scope == "record"
+                    and isinstance(const, Const)
+                    and const.value is not None
+                ):
+                    pinned[column.name] = const.value
+    return pinned
 
 
 def _conjuncts(expr: Expr) -> list[Expr]:
