@@ -69,9 +69,18 @@ class _Env:
     as_of: dt.date
     other: RecordFacts | None = None
     person: dict[PersonFact, Value] = field(default_factory=dict)
+    derived: dict[tuple[str, str], Value] = field(default_factory=dict)  # of `record`
 
 
 Compiled = Callable[[_Env], Value]
+
+
+def _both(first: Compiled, second: Compiled) -> Compiled:
+    return lambda env: bool(first(env)) and bool(second(env))
+
+
+def _either(first: Compiled, second: Compiled) -> Compiled:
+    return lambda env: bool(first(env)) or bool(second(env))
 
 
 class Evaluator:
@@ -140,8 +149,15 @@ class Evaluator:
                 return lambda env: get(env.other)
             case Derived(scope, pack, name):
                 body = self._derived(pack, name)
+                key = (pack, name)
                 if scope == "record":
-                    return lambda env: body(env.record, env.as_of)
+                    # Rules read the same derived fact of the record again and again.
+                    def of_record(env: _Env) -> Value:
+                        if key not in env.derived:
+                            env.derived[key] = body(env.record, env.as_of)
+                        return env.derived[key]
+
+                    return of_record
                 return lambda env: body(env.other, env.as_of)  # type: ignore[arg-type]
             case PersonFact():
                 return self._person_fact(expr)
@@ -163,12 +179,14 @@ class Evaluator:
             case In(operand, values):
                 inner, allowed = c(operand), frozenset(values)
                 return lambda env: (v := inner(env)) is not None and v in allowed
-            case BoolOp("and", operands):
+            case BoolOp(op, operands):
+                # A chain of closures, not all()/any() over a generator: this runs for
+                # every record of every ingest, and the generator costs more than the tests.
                 parts = [c(o) for o in operands]
-                return lambda env: all(p(env) for p in parts)
-            case BoolOp(_, operands):
-                parts = [c(o) for o in operands]
-                return lambda env: any(p(env) for p in parts)
+                chained = parts[-1]
+                for part in reversed(parts[:-1]):
+                    chained = _both(part, chained) if op == "and" else _either(part, chained)
+                return chained
             case Not(operand):
                 inner = c(operand)
                 return lambda env: not inner(env)
@@ -215,14 +233,15 @@ class Evaluator:
         def chosen(env: _Env) -> list[RecordFacts]:
             picked = []
             for other in env.others:
-                scoped = _Env(env.record, env.others, env.as_of, other, env.person)
+                scoped = _Env(env.record, env.others, env.as_of, other, env.person, env.derived)
                 if test is None or test(scoped):
                     picked.append(other)
             return picked
 
         def values(env: _Env) -> list[Value]:
             return [
-                inner(_Env(env.record, env.others, env.as_of, o, env.person)) for o in chosen(env)
+                inner(_Env(env.record, env.others, env.as_of, o, env.person, env.derived))
+                for o in chosen(env)
             ]
 
         if aggregate.func == "sum":

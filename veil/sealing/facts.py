@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from veil.sealing.expr import Column, Derived, Expr, PersonFact, Value, children
@@ -99,7 +100,13 @@ def facts_used(rule: Rule, ruleset: RuleSet) -> tuple[FactRef, ...]:
 
 def facts_json(values: dict[str, Value]) -> str:
     """The canonical text of an event's facts (keys sorted, no spaces, dates ISO)."""
-    return json.dumps(values, sort_keys=True, separators=(",", ":"), default=_iso)
+    return _facts_text(tuple(values.items()))
+
+
+@lru_cache(maxsize=4_096)
+def _facts_text(items: tuple[tuple[str, Value], ...]) -> str:
+    # Most events repeat a few texts ({"kind":"admin_violation"}): worth remembering.
+    return json.dumps(dict(items), sort_keys=True, separators=(",", ":"), default=_iso)
 
 
 def _iso(value: object) -> str:

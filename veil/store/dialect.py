@@ -11,6 +11,8 @@ from functools import lru_cache
 
 from sqlalchemy import Connection
 
+from veil.sealing.facts import FACT_FIELDS
+
 
 @dataclass(frozen=True)
 class Dialect:
@@ -40,6 +42,18 @@ class Dialect:
             "SELECT blind_index, id, key_id, wrapped_key FROM persons"
             f" WHERE blind_index IN ({marks})"
         )
+
+    @lru_cache(maxsize=64)  # noqa: B019 - dialects are two module-level singletons
+    def facts_of_persons_sql(self, count: int) -> str:
+        """The facts the rules read (RecordFacts' fields) of `count` persons' records."""
+        columns = ", ".join(["id", *FACT_FIELDS[1:]])
+        marks = ", ".join([self.placeholder] * count)
+        return f"SELECT {columns} FROM records WHERE person_id IN ({marks}) ORDER BY person_id, id"
+
+    @lru_cache(maxsize=64)  # noqa: B019 - dialects are two module-level singletons
+    def current_states_sql(self, count: int) -> str:
+        marks = ", ".join([self.placeholder] * count)
+        return f"SELECT record_pk, state, rule_id FROM seal_states WHERE record_pk IN ({marks})"
 
     @lru_cache(maxsize=16)  # noqa: B019 - dialects are two module-level singletons
     def insert_sql(self, table: str, columns: tuple[str, ...]) -> str:

@@ -40,7 +40,7 @@ LOOKUP_CHUNK = 4_096
 T = TypeVar("T")
 
 
-def _padded(items: Sequence[T], filler: T) -> list[T]:
+def padded(items: Sequence[T], filler: T) -> list[T]:
     """`items` padded to the next power of two with a value that matches nothing.
 
     Look-ups bind one parameter per key; without padding nearly every chunk has its own
@@ -104,7 +104,7 @@ class RecordStore:
         found: dict[tuple[str, str], StoredKey] = {}
         step = LOOKUP_CHUNK // 2
         for start in range(0, len(keys), step):
-            chunk = _padded(keys[start : start + step], ("", ""))  # no source is empty
+            chunk = padded(keys[start : start + step], ("", ""))  # no source is empty
             sql = self.dialect.stored_keys_sql(len(chunk))
             params = tuple(value for key in chunk for value in key)
             for row in self.conn.exec_driver_sql(sql, params):
@@ -115,7 +115,7 @@ class RecordStore:
         wanted = list(blind_indexes)
         found: dict[bytes, StoredPerson] = {}
         for start in range(0, len(wanted), LOOKUP_CHUNK):
-            chunk = _padded(wanted[start : start + LOOKUP_CHUNK], b"")  # no index is empty
+            chunk = padded(wanted[start : start + LOOKUP_CHUNK], b"")  # no index is empty
             sql = self.dialect.persons_by_index_sql(len(chunk))
             for row in self.conn.exec_driver_sql(sql, tuple(chunk)):
                 found[bytes(row[0])] = StoredPerson(row[1], row[2], bytes(row[3]))

@@ -16,7 +16,8 @@ from sqlalchemy import Connection, func, insert, select, update
 from veil.sealing.evaluate import Evaluator
 from veil.sealing.facts import EVENT_COLUMNS, FACT_FIELDS, RecordFacts
 from veil.store.dialect import dialect_of
-from veil.store.schema import records, seal_events, seal_runs, seal_states
+from veil.store.records import LOOKUP_CHUNK, padded
+from veil.store.schema import records, seal_events, seal_runs
 
 _FACT_COLUMNS = [records.c.id, *[records.c[name] for name in FACT_FIELDS[1:]]]
 
@@ -85,14 +86,12 @@ def append_events(conn: Connection, events: Iterable[Sequence[Any]]) -> None:
 def current_states(
     conn: Connection, record_pks: Sequence[int]
 ) -> dict[int, tuple[str, str | None]]:
+    """The current (state, rule id) of each of these records that has one."""
+    dialect = dialect_of(conn)
     found: dict[int, tuple[str, str | None]] = {}
-    for start in range(0, len(record_pks), 4_096):
-        part = record_pks[start : start + 4_096]
-        rows = conn.execute(
-            select(seal_states.c.record_pk, seal_states.c.state, seal_states.c.rule_id).where(
-                seal_states.c.record_pk.in_(part)
-            )
-        )
+    for start in range(0, len(record_pks), LOOKUP_CHUNK):
+        part = padded(record_pks[start : start + LOOKUP_CHUNK], -1)
+        rows = conn.exec_driver_sql(dialect.current_states_sql(len(part)), tuple(part))
         found.update({pk: (state, rule) for pk, state, rule in rows})
     return found
 
@@ -102,16 +101,20 @@ def facts_of_persons(
 ) -> Iterator[list[list[RecordFacts]]]:
     """The records of these persons: groups of persons, each a list of their records."""
     ordered = sorted(set(person_ids))
-    for start in range(0, len(ordered), 4_096):
-        part = ordered[start : start + 4_096]
-        rows = conn.execute(
-            select(*_FACT_COLUMNS)
-            .where(records.c.person_id.in_(part))
-            .order_by(records.c.person_id, records.c.id)
-        )
+    dialect = dialect_of(conn)
+    dates = [FACT_FIELDS.index(c) for c in ("offence_date", "decision_date", "completion_date")]
+    for start in range(0, len(ordered), LOOKUP_CHUNK):
+        # Driver-level SQL, padded to a few statement sizes (see RecordStore): this runs
+        # for every person an ingest touches.
+        part = padded(ordered[start : start + LOOKUP_CHUNK], -1)
+        rows = conn.exec_driver_sql(dialect.facts_of_persons_sql(len(part)), tuple(part))
         group: list[list[RecordFacts]] = []
         for row in rows:
-            facts = RecordFacts(*row)
+            values = list(row)
+            for i in dates:
+                if isinstance(values[i], str):  # SQLite keeps dates as ISO text
+                    values[i] = dt.date.fromisoformat(values[i])
+            facts = RecordFacts(*values)
             if not group or group[-1][0].person_id != facts.person_id:
                 group.append([])
             group[-1].append(facts)
