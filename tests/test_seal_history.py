@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 from sqlalchemy import Connection
 
@@ -104,3 +105,36 @@ def test_history_is_append_only_and_sweeps_write_only_changes(
     # The first sweep after 2026-01-01 seals them again.
     assert sweep(conn, rules, dt.date(2026, 1, 1)).changes == {"psapl-136-seal": 2}
     assert events(conn)[: len(after)] == after
+
+
+def test_duckdb_sweep_of_the_store_writes_what_the_store_sweep_would(
+    conn: Connection, keys: KeyProvider, catalogue: Catalogue, tmp_path: Path
+) -> None:
+    rules = load_ruleset(catalogue)
+    rows = [
+        good_row(
+            record_id=f"2024-{n:04}",
+            offence_date=f"2019-0{n}-01",
+            decision_date=f"2019-0{n}-15",
+            completion_date="",
+        )
+        for n in range(1, 6)
+    ]
+    rows = [{**r, "disposition": "warning", "detention_days": ""} for r in rows]
+    ingest(conn, keys, rows)
+    before = events(conn)
+    on_duckdb = sweep(conn, rules, dt.date(2025, 1, 1), engine="duckdb", workdir=tmp_path)
+    assert on_duckdb.changes == {"open": 5} and on_duckdb.engine == "duckdb"
+    written = events(conn)[len(before) :]
+    assert {(e[3], e[4], e[5], e[6]) for e in written} == {("open", None, None, None)}
+    # The store's own engine finds nothing left to change, and so does DuckDB again.
+    assert sweep(conn, rules, dt.date(2025, 1, 1)).changes == {}
+    again = sweep(conn, rules, dt.date(2026, 2, 1), engine="duckdb", workdir=tmp_path)
+    assert again.changes == {"psapl-136-seal": 5}
+    last = events(conn)[-1]
+    assert (last[3], last[4], last[5], last[6]) == (
+        "sealed",
+        "psapl-136-seal",
+        "Public Security Administration Punishment Law (revised 2025)",
+        "136",
+    )
