@@ -73,6 +73,30 @@ def test_same_key_with_different_content_is_rejected_within_a_file(
     assert "line 2" in report.rejections[0].reason
 
 
+def test_a_file_in_many_chunks_is_stored_as_in_one_chunk(
+    conn: Connection, keys: KeyProvider
+) -> None:
+    rows = [good_row(record_id=f"R{i}") for i in range(6)]
+    rows += [
+        good_row(record_id="R1"),  # unchanged
+        good_row(record_id="R2", fine_yuan="5"),  # different content
+        good_row(record_id="R3", status="revoked"),  # revokes line 5
+        good_row(record_id="R4", sex="F"),  # invalid
+        good_row(record_id="P1", id_number="", alt_id="PASSPORT:E1"),
+    ]
+    savepoint = conn.begin_nested()
+    whole = ingest(conn, keys, rows)
+    stored = {r: read_record(conn, keys, "110105-PSB", r) for r in ("R1", "R3", "P1")}
+    savepoint.rollback()
+    chunked = ingest(conn, keys, rows, chunk_rows=2)  # earlier chunks are in the store
+    assert chunked == whole
+    assert (whole.accepted, whole.unchanged, whole.rejected) == (8, 1, 2)
+    assert [(r.line, r.column) for r in whole.rejections] == [(9, "record_id"), (11, "sex")]
+    assert {r: read_record(conn, keys, "110105-PSB", r) for r in stored} == stored
+    assert stored["R3"] is not None and stored["R3"].status == "revoked"
+    assert count(conn, persons) == 2
+
+
 def test_revocation_of_a_stored_record_is_accepted(conn: Connection, keys: KeyProvider) -> None:
     ingest(conn, keys, [good_row()])
     report = ingest(conn, keys, [good_row(status="revoked")])
