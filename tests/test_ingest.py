@@ -12,6 +12,7 @@ from veil.ingest.readback import read_record
 from veil.keys import KeyProvider
 from veil.recordfiles import RowChunk
 from veil.records.catalogue import load_catalogue
+from veil.store import records as store_records
 from veil.store.records import RecordStore
 from veil.store.schema import persons, records
 
@@ -95,6 +96,21 @@ def test_a_file_in_many_chunks_is_stored_as_in_one_chunk(
     assert {r: read_record(conn, keys, "110105-PSB", r) for r in stored} == stored
     assert stored["R3"] is not None and stored["R3"].status == "revoked"
     assert count(conn, persons) == 2
+
+
+def test_rows_inserted_many_to_a_statement_are_stored_exactly(
+    conn: Connection, keys: KeyProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two records or eight persons to a statement: whole statements and a remainder.
+    monkeypatch.setattr(store_records, "INSERT_PARAMETERS", 40)
+    rows = [good_row(record_id=f"R{i}", id_number="", alt_id=f"PASSPORT:E{i}") for i in range(9)]
+    rows += [good_row(record_id=f"S{i}") for i in range(4)]
+    report = ingest(conn, keys, rows)
+    assert (report.accepted, report.rejected) == (13, 0)
+    for row in rows:
+        record = read_record(conn, keys, row["source"], row["record_id"])
+        assert record is not None and record.as_row() == row
+    assert (count(conn, records), count(conn, persons)) == (13, 10)
 
 
 def test_revocation_of_a_stored_record_is_accepted(conn: Connection, keys: KeyProvider) -> None:

@@ -42,10 +42,10 @@ class Dialect:
         )
 
     @lru_cache(maxsize=16)  # noqa: B019 - dialects are two module-level singletons
-    def insert_sql(self, table: str, columns: tuple[str, ...]) -> str:
-        return f"INSERT INTO {table} ({', '.join(columns)}) VALUES " + self.row_placeholders(
-            len(columns)
-        )
+    def insert_sql(self, table: str, columns: tuple[str, ...], rows: int = 1) -> str:
+        """An INSERT of `rows` rows, their values bound row after row."""
+        values = ", ".join([self.row_placeholders(len(columns))] * rows)
+        return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values}"
 
     def allocate_ids(self, conn: Connection, table: str, count: int) -> list[int]:
         """`count` unused primary keys for `table`, reserved for this transaction."""
