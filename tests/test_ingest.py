@@ -12,6 +12,7 @@ from veil.ingest.readback import read_record
 from veil.keys import KeyProvider
 from veil.recordfiles import RowChunk
 from veil.records.catalogue import load_catalogue
+from veil.store import records as store_records
 from veil.store.records import RecordStore
 from veil.store.schema import persons, records
 
@@ -71,6 +72,45 @@ def test_same_key_with_different_content_is_rejected_within_a_file(
     assert (report.accepted, report.unchanged, report.rejected) == (1, 1, 1)
     assert report.rejections[0].line == 4
     assert "line 2" in report.rejections[0].reason
+
+
+def test_a_file_in_many_chunks_is_stored_as_in_one_chunk(
+    conn: Connection, keys: KeyProvider
+) -> None:
+    rows = [good_row(record_id=f"R{i}") for i in range(6)]
+    rows += [
+        good_row(record_id="R1"),  # unchanged
+        good_row(record_id="R2", fine_yuan="5"),  # different content
+        good_row(record_id="R3", status="revoked"),  # revokes line 5
+        good_row(record_id="R4", sex="F"),  # invalid
+        good_row(record_id="P1", id_number="", alt_id="PASSPORT:E1"),
+    ]
+    savepoint = conn.begin_nested()
+    whole = ingest(conn, keys, rows)
+    stored = {r: read_record(conn, keys, "110105-PSB", r) for r in ("R1", "R3", "P1")}
+    savepoint.rollback()
+    chunked = ingest(conn, keys, rows, chunk_rows=2)  # earlier chunks are in the store
+    assert chunked == whole
+    assert (whole.accepted, whole.unchanged, whole.rejected) == (8, 1, 2)
+    assert [(r.line, r.column) for r in whole.rejections] == [(9, "record_id"), (11, "sex")]
+    assert {r: read_record(conn, keys, "110105-PSB", r) for r in stored} == stored
+    assert stored["R3"] is not None and stored["R3"].status == "revoked"
+    assert count(conn, persons) == 2
+
+
+def test_rows_inserted_many_to_a_statement_are_stored_exactly(
+    conn: Connection, keys: KeyProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two records or eight persons to a statement: whole statements and a remainder.
+    monkeypatch.setattr(store_records, "INSERT_PARAMETERS", 40)
+    rows = [good_row(record_id=f"R{i}", id_number="", alt_id=f"PASSPORT:E{i}") for i in range(9)]
+    rows += [good_row(record_id=f"S{i}") for i in range(4)]
+    report = ingest(conn, keys, rows)
+    assert (report.accepted, report.rejected) == (13, 0)
+    for row in rows:
+        record = read_record(conn, keys, row["source"], row["record_id"])
+        assert record is not None and record.as_row() == row
+    assert (count(conn, records), count(conn, persons)) == (13, 10)
 
 
 def test_revocation_of_a_stored_record_is_accepted(conn: Connection, keys: KeyProvider) -> None:

@@ -166,11 +166,15 @@ class _Batch:
             key = self.keys.unwrap(person.key_id, person.wrapped_key, person_aad(bi))
             by_index[bi] = (person.person_id, DataKey(key))
         missing = sorted(set(indexes.values()) - found.keys())  # index order: fewer page splits
+        ids = self.store.new_person_ids(len(missing))
+        keys = DataKey.generate_many(len(missing))
+        wrapped = self.keys.wrap_many(
+            [(key, person_aad(bi)) for key, bi in zip(keys, missing, strict=True)]
+        )
+        batch_id = self.batch_id
         new_people = []
-        for person_id, bi in zip(self.store.new_person_ids(len(missing)), missing, strict=True):
-            key = DataKey.generate()
-            key_id, wrapped = self.keys.wrap(key, person_aad(bi))
-            new_people.append((person_id, bi, key_id, wrapped, self.batch_id))
+        for person_id, bi, key, (key_id, sealed) in zip(ids, missing, keys, wrapped, strict=True):
+            new_people.append((person_id, bi, key_id, sealed, batch_id))
             by_index[bi] = (person_id, DataKey(key))
         self._write(self.store.add_persons, new_people)
         return {person_key: by_index[bi] for person_key, bi in indexes.items()}
@@ -179,24 +183,28 @@ class _Batch:
         if not fresh:
             return
         people = self._people(fresh)
+        owners = [people[row.person_key] for row, _ in fresh]
+        sealed = DataKey.seal_many(
+            [
+                (data_key, row.identity, row_aad(row.source, row.record_id))
+                for (row, _), (_, data_key) in zip(fresh, owners, strict=True)
+            ]
+        )
         batch_id = self.batch_id
-        rows = []
-        for row, mac in fresh:
-            person_id, data_key = people[row.person_key]
-            sealed = data_key.seal(row.identity, row_aad(row.source, row.record_id))
-            rows.append(
-                (
-                    person_id,
-                    row.source,
-                    row.record_id,
-                    row.status,
-                    *row.facts,
-                    sealed,
-                    mac,
-                    batch_id,
-                    row.line,
-                )
+        rows = [
+            (
+                person_id,
+                row.source,
+                row.record_id,
+                row.status,
+                *row.facts,
+                identity,
+                mac,
+                batch_id,
+                row.line,
             )
+            for (row, mac), (person_id, _), identity in zip(fresh, owners, sealed, strict=True)
+        ]
         # In key order, so the unique index is written in runs rather than at random.
         rows.sort(key=lambda r: (r[1], r[2]))
         self._write(self.store.add_records, rows)

@@ -7,12 +7,13 @@ import json
 import os
 import secrets
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from veil.keys.envelope import NONCE_BYTES
+from veil.keys.envelope import NONCE_BYTES, random_blocks
 
 
 class KeysMissingError(RuntimeError):
@@ -25,6 +26,10 @@ class KeyProvider(ABC):
     @abstractmethod
     def wrap(self, data_key: bytes, aad: bytes) -> tuple[str, bytes]:
         """Encrypt a data key under the active master key: (master key id, wrapped key)."""
+
+    def wrap_many(self, items: Sequence[tuple[bytes, bytes]]) -> list[tuple[str, bytes]]:
+        """`wrap` for many (data key, aad) pairs; providers may do it in one round."""
+        return [self.wrap(data_key, aad) for data_key, aad in items]
 
     @abstractmethod
     def unwrap(self, key_id: str, wrapped: bytes, aad: bytes) -> bytes:
@@ -80,6 +85,14 @@ class LocalKeyFile(KeyProvider):
         nonce = os.urandom(NONCE_BYTES)
         sealed = self._masters[self._active].encrypt(nonce, data_key, aad)
         return self._active, nonce + sealed
+
+    def wrap_many(self, items: Sequence[tuple[bytes, bytes]]) -> list[tuple[str, bytes]]:
+        master, active = self._masters[self._active], self._active
+        nonces = random_blocks(NONCE_BYTES, len(items))
+        return [
+            (active, nonce + master.encrypt(nonce, data_key, aad))
+            for nonce, (data_key, aad) in zip(nonces, items, strict=True)
+        ]
 
     def unwrap(self, key_id: str, wrapped: bytes, aad: bytes) -> bytes:
         master = self._masters.get(key_id)

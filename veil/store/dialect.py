@@ -56,10 +56,10 @@ class Dialect:
         return f"SELECT record_pk, state, rule_id FROM seal_states WHERE record_pk IN ({marks})"
 
     @lru_cache(maxsize=16)  # noqa: B019 - dialects are two module-level singletons
-    def insert_sql(self, table: str, columns: tuple[str, ...]) -> str:
-        return f"INSERT INTO {table} ({', '.join(columns)}) VALUES " + self.row_placeholders(
-            len(columns)
-        )
+    def insert_sql(self, table: str, columns: tuple[str, ...], rows: int = 1) -> str:
+        """An INSERT of `rows` rows, their values bound row after row."""
+        values = ", ".join([self.row_placeholders(len(columns))] * rows)
+        return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values}"
 
     def upsert_states_from_run(self, conn: Connection, run_id: int) -> None:
         """Point each record with an event in the run at that event (one per record)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any, TypeVar
 
 from sqlalchemy import (
@@ -35,6 +36,9 @@ PERSON_INSERT_COLUMNS = ("id", "blind_index", "key_id", "wrapped_key", "created_
 
 # Stay well under SQLite's bound-parameter limit in IN (...) look-ups.
 LOOKUP_CHUNK = 4_096
+# Values bound by one multi-row INSERT: under SQLite's limit (32,766) and PostgreSQL's
+# (65,535), and enough rows that the database works for milliseconds per statement.
+INSERT_PARAMETERS = 16_384
 
 
 T = TypeVar("T")
@@ -128,15 +132,32 @@ class RecordStore:
 
     def add_persons(self, rows: Sequence[tuple[int, bytes, str, bytes, int]]) -> None:
         """Insert persons (id, blind_index, key_id, wrapped_key, created_batch)."""
-        if rows:
-            sql = self.dialect.insert_sql("persons", PERSON_INSERT_COLUMNS)
-            self.conn.exec_driver_sql(sql, list(rows))
+        self._insert("persons", PERSON_INSERT_COLUMNS, rows)
 
     def add_records(self, rows: Sequence[tuple[Any, ...]]) -> None:
         """Insert rows whose values follow RECORD_INSERT_COLUMNS (dates as ISO text)."""
-        if rows:
-            sql = self.dialect.insert_sql("records", RECORD_INSERT_COLUMNS)
-            self.conn.exec_driver_sql(sql, list(rows))
+        self._insert("records", RECORD_INSERT_COLUMNS, rows)
+
+    def _insert(
+        self, table: str, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]
+    ) -> None:
+        """Insert `rows` many to a statement, the rest one to a statement.
+
+        One statement per row costs the driver a step per row and, from the writer thread,
+        a wait for the GIL per row; two statement texts per table keep the drivers'
+        statement caches from growing.
+        """
+        per = max(1, INSERT_PARAMETERS // len(columns))
+        whole = len(rows) - len(rows) % per
+        if whole:
+            sql = self.dialect.insert_sql(table, columns, per)
+            self.conn.exec_driver_sql(
+                sql,
+                [tuple(chain.from_iterable(rows[i : i + per])) for i in range(0, whole, per)],
+            )
+        if whole < len(rows):
+            sql = self.dialect.insert_sql(table, columns)
+            self.conn.exec_driver_sql(sql, list(rows[whole:]))
 
     def set_status(self, record_pks: Sequence[int], status: str) -> None:
         if record_pks:
