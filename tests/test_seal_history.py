@@ -138,3 +138,19 @@ def test_duckdb_sweep_of_the_store_writes_what_the_store_sweep_would(
         "Public Security Administration Punishment Law (revised 2025)",
         "136",
     )
+
+
+def test_persons_a_batch_touched_are_read_in_pages(conn: Connection, keys: KeyProvider) -> None:
+    from veil.records.idnumber import with_check_digit
+    from veil.store.records import RecordStore
+
+    rows = [
+        good_row(record_id=f"P-{n}", id_number=with_check_digit(f"1101051990030700{n}"))
+        for n in (1, 3, 5, 7, 9)  # odd sequence digits: men, as good_row says
+    ]
+    ingest(conn, keys, rows)
+    batch = conn.exec_driver_sql("SELECT max(id) FROM ingest_batches").scalar_one()
+    pages = list(RecordStore(conn).persons_of_batch(batch, page=2))
+    assert [len(p) for p in pages] == [2, 2, 1]
+    flat = [p for page in pages for p in page]
+    assert flat == sorted(set(flat))

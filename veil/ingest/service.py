@@ -244,8 +244,7 @@ def ingest_rows(
                 batch.wait()
         report = batch.report
         report.rejections.sort(key=lambda r: r.line)
-        touched = store.persons_of_batch(batch_id, batch.revoked)
-        if touched:
+        if report.accepted:
             run = start_run(
                 conn,
                 trigger="ingest",
@@ -253,6 +252,7 @@ def ingest_rows(
                 as_of=started.date(),
                 packs=evaluator.ruleset.label,
             )
+            touched = store.persons_of_batch(batch_id, batch.revoked)
             evaluated = decide_persons(conn, evaluator, touched, run)
             finish_run(conn, run, evaluated=evaluated)
         store.finish_batch(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from typing import Any, TypeVar
@@ -166,15 +166,47 @@ class RecordStore:
             )
 
     # --- reads ----------------------------------------------------------------------------
-    def persons_of_batch(self, batch_id: int, also: Sequence[int] = ()) -> list[int]:
-        """Persons with a record stored by the batch, or among the records `also`."""
-        query = select(records.c.person_id).where(records.c.batch_id == batch_id)
-        found = {row[0] for row in self.conn.execute(query.distinct())}
+    def persons_of_batch(
+        self, batch_id: int, also: Sequence[int] = (), page: int = LOOKUP_CHUNK
+    ) -> Iterator[list[int]]:
+        """Persons with a record stored by the batch or among the records `also`, in pages.
+
+        They are gathered in a temporary table inside the database and read a page at a
+        time, so memory stays flat however many persons a batch touches.
+        """
+        place = self.dialect.placeholder
+        run = self.conn.exec_driver_sql
+        run("CREATE TEMPORARY TABLE IF NOT EXISTS veil_touched (person_id INTEGER PRIMARY KEY)")
+        run("DELETE FROM veil_touched")
+        run(
+            "INSERT INTO veil_touched (person_id)"
+            f" SELECT DISTINCT person_id FROM records WHERE batch_id = {place}",
+            (batch_id,),
+        )
         for start in range(0, len(also), LOOKUP_CHUNK):
-            part = also[start : start + LOOKUP_CHUNK]
-            more = select(records.c.person_id).where(records.c.id.in_(part))
-            found.update(row[0] for row in self.conn.execute(more))
-        return sorted(found)
+            part = padded(also[start : start + LOOKUP_CHUNK], -1)
+            marks = ", ".join([place] * len(part))
+            run(
+                "INSERT INTO veil_touched (person_id)"
+                f" SELECT DISTINCT person_id FROM records WHERE id IN ({marks})"
+                " ON CONFLICT (person_id) DO NOTHING",
+                tuple(part),
+            )
+        last = -1
+        while True:
+            ids = [
+                row[0]
+                for row in run(
+                    f"SELECT person_id FROM veil_touched WHERE person_id > {place}"
+                    f" ORDER BY person_id LIMIT {int(page)}",
+                    (last,),
+                )
+            ]
+            if not ids:
+                break
+            yield ids
+            last = ids[-1]
+        run("DELETE FROM veil_touched")
 
     def stored_record(self, source: str, record_id: str) -> dict[str, Any] | None:
         """One record's stored row with its person's wrapped key, or None."""

@@ -164,14 +164,14 @@ def person_id_range(conn: Connection) -> tuple[int, int] | None:
 
 
 def decide_persons(
-    conn: Connection, evaluator: Evaluator, person_ids: Sequence[int], run: Run
+    conn: Connection, evaluator: Evaluator, pages: Iterable[Sequence[int]], run: Run
 ) -> int:
-    """Decide every record of these persons with the row evaluator; append the changes.
-
-    Returns how many records were evaluated.
+    """Decide every record of these persons (pages of person ids) with the row evaluator;
+    append the changes. Returns how many records were evaluated.
     """
     evaluated = 0
-    for group in facts_of_persons(conn, person_ids):
+    groups = (group for page in pages for group in facts_of_persons(conn, page))
+    for group in groups:
         decisions = {}
         for person in group:
             decisions.update(evaluator.evaluate_person(person, run.as_of))
