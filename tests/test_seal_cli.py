@@ -50,6 +50,10 @@ def test_seal_explain_json_has_the_named_fields(veil_home: Path, tmp_path: Path)
     zh = veil_json("seal", "explain", "110105-PSB:2024-0001", "--lang", "zh")
     assert zh["statute"] == "中华人民共和国治安管理处罚法（2025年修订）"
     assert "封存" in zh["explanation"]
+    assert result["today"] is None
+    veil("seal", "sweep", "--as-of", "2025-12-31", check=True)
+    due = veil_json("seal", "explain", "110105-PSB:2024-0001")
+    assert due["state"] == "open" and due["today"] == {"state": "sealed", "rule": "psapl-136-seal"}
     purged = veil_json("seal", "explain", "110105-PSB:2024-0002")
     assert (purged["state"], purged["rule"]) == ("purged", "revoked")
 

@@ -12,9 +12,10 @@ from rich.table import Table
 
 from veil.cli.output import JSON_OPTION, emit_json, fail, stderr, stdout
 from veil.home import Home
+from veil.sealing.evaluate import Evaluator
 from veil.sealing.explain import LANGS, explain, facts_line, one_line
 from veil.sealing.pack import PackError
-from veil.store.seals import facts_of_record, history
+from veil.store.seals import facts_of_persons, facts_of_record, history
 from veil.store.sweep import ENGINES, EngineError, sweep
 
 app = typer.Typer(help="Seal states: sweep every record, explain one.", no_args_is_help=True)
@@ -110,6 +111,13 @@ def explain_command(
         if facts is None:
             fail(f"no record {source}:{record_id} in the store", as_json=as_json, code=1)
         summary = explain(history(conn, facts.pk), rules, lang)
+        # The row evaluator's decision today, from the person's records as they stand: a
+        # record ingested or changed since the last sweep may be due a new state.
+        (person,) = [g for group in facts_of_persons(conn, [facts.person_id]) for g in group]
+        today = Evaluator(rules).evaluate_person(person, dt.date.today()).get(facts.pk)
+    summary["today"] = None
+    if today is not None and (today.state, today.rule_id) != (summary["state"], summary["rule"]):
+        summary["today"] = {"state": today.state, "rule": today.rule_id}
     if as_json:
         emit_json(summary)
         return
@@ -117,6 +125,13 @@ def explain_command(
     stdout.print(f"  {summary['explanation']}", markup=False)
     if summary["facts"]:
         stdout.print(f"  facts: {facts_line(summary['facts'])}", markup=False)
+    if summary["today"]:
+        due = summary["today"]
+        stdout.print(
+            f"  As of today the rules say {due['state']} ({due['rule'] or 'no rule'}):"
+            " the next sweep will record it.",
+            markup=False,
+        )
     if summary["history"]:
         table = Table(title="History")
         for column in ("recorded", "by", "as of", "state", "rule", "article"):
