@@ -55,11 +55,11 @@ lint: install ## Ruff and mypy
 	$(VENV)/bin/mypy
 
 .PHONY: bench
-bench: install ## Run the benchmarks (not part of `make test`)
+bench: install ## Ingest benchmark: 1 M and 4 M records into SQLite (not part of `make test`)
 	$(VENV)/bin/python benchmarks/ingest.py
 
 .PHONY: bench-sweep
-bench-sweep: install ## Sealing sweep benchmark: 10 M records on DuckDB, 1 M on SQLite
+bench-sweep: install ## Sealing sweep benchmark: 10 M records on DuckDB, 1 M on SQLite (not in `make test`)
 	$(VENV)/bin/python benchmarks/sweep.py
 
 .PHONY: clean
