@@ -14,13 +14,15 @@ import pytest
 from .cli_helpers import VEIL, veil, veil_json
 
 
-def snapshot(db: Path) -> tuple[int, int, list[tuple[object, ...]]]:
+def snapshot(db: Path) -> tuple[object, ...]:
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-        records = conn.execute("SELECT count(*) FROM records").fetchone()[0]
-        persons = conn.execute("SELECT count(*) FROM persons").fetchone()[0]
+        counts = tuple(
+            conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            for table in ("records", "persons", "seal_runs", "seal_events", "seal_states")
+        )
         batches = conn.execute("SELECT id, accepted FROM ingest_batches ORDER BY id").fetchall()
-    return records, persons, batches
+    return (*counts, batches)
 
 
 @pytest.mark.slow

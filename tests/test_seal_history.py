@@ -8,6 +8,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Connection
 
 from veil.keys import KeyProvider
@@ -154,3 +155,27 @@ def test_persons_a_batch_touched_are_read_in_pages(conn: Connection, keys: KeyPr
     assert [len(p) for p in pages] == [2, 2, 1]
     flat = [p for page in pages for p in page]
     assert flat == sorted(set(flat))
+
+
+def test_a_sweep_that_fails_midway_leaves_the_history_as_it_was(
+    conn: Connection,
+    keys: KeyProvider,
+    catalogue: Catalogue,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ingest(conn, keys, [good_row(record_id=f"2024-{n:04}") for n in range(1, 4)])
+    tables = ("seal_runs", "seal_events", "seal_states")
+
+    def contents() -> list[list[tuple[object, ...]]]:
+        return [[tuple(r) for r in conn.exec_driver_sql(f"SELECT * FROM {t}")] for t in tables]
+
+    before = contents()
+    monkeypatch.setattr("veil.store.sweep.SLICE", 1)  # one statement per record
+
+    def interrupted(done: int, total: int) -> None:
+        if done >= 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        sweep(conn, load_ruleset(catalogue), dt.date(2025, 6, 1), progress=interrupted)
+    assert contents() == before

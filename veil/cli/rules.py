@@ -45,10 +45,7 @@ def pack_dict(pack: Pack) -> dict[str, Any]:
         "title_en": spec.title_en,
         "in_force": spec.in_force.isoformat() if spec.in_force else None,
         "parameters": {
-            name: {
-                "value": p.value if not hasattr(p.value, "isoformat") else str(p.value),
-                "article": p.article,
-            }
+            name: p.model_dump(mode="json", include={"value", "article"})
             for name, p in spec.parameters.items()
         },
         "rules": [rule_dict(r) for r in pack.rules],

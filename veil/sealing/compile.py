@@ -24,6 +24,7 @@ import ibis.expr.types as ir
 
 from veil.sealing.evaluate import years_before
 from veil.sealing.expr import (
+    COMPARE,
     Aggregate,
     Arith,
     AsOf,
@@ -45,12 +46,11 @@ from veil.sealing.expr import (
 )
 from veil.sealing.facts import (
     RECORDS_SCHEMA,
-    REVOKED,
     STATES_SCHEMA,
     facts_json,
     facts_used,
 )
-from veil.sealing.pack import COLUMNS, Rule, RuleSet
+from veil.sealing.pack import COLUMNS, REVOKED, Rule, RuleSet
 
 # Rule indexes that are not a rule of the rule set: no rule applies, the record is
 # revoked, or (for a current state) its rule is no longer in force.
@@ -293,7 +293,7 @@ class _Compiler:
             case AsOf(years):
                 return ibis.literal(years_before(self.as_of, years))
             case Compare(op, left, right):
-                result = _compare(op, v(left), v(right))
+                result = COMPARE[op](v(left), v(right))
                 return self._definite(result, left, right)
             case IsNull(operand, negated):
                 inner = v(operand)
@@ -340,21 +340,6 @@ class _Compiler:
 
 def _column(fact: PersonFact) -> str:
     return f"pf_{fact.pack}_{fact.name}".replace("-", "_")
-
-
-def _compare(op: str, left: Any, right: Any) -> Any:
-    match op:
-        case "==":
-            return left == right
-        case "!=":
-            return left != right
-        case "<":
-            return left < right
-        case "<=":
-            return left <= right
-        case ">":
-            return left > right
-    return left >= right
 
 
 def _json(value: Any, *, nullable: bool) -> ir.StringValue:

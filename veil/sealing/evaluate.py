@@ -12,9 +12,9 @@ import operator
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
 
 from veil.sealing.expr import (
+    COMPARE,
     Aggregate,
     Arith,
     AsOf,
@@ -32,17 +32,8 @@ from veil.sealing.expr import (
     PersonFact,
     Value,
 )
-from veil.sealing.facts import REVOKED, FactRef, RecordFacts, facts_json, facts_used
-from veil.sealing.pack import Rule, RuleSet
-
-_COMPARE: dict[str, Callable[[Any, Any], Any]] = {
-    "==": operator.eq,
-    "!=": operator.ne,
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-}
+from veil.sealing.facts import FactRef, RecordFacts, facts_json, facts_used
+from veil.sealing.pack import REVOKED, Rule, RuleSet
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,13 +110,6 @@ class Evaluator:
                 return Decision(rule.state, rule.id, facts_json(values))
         return Decision("open", None, facts_json({}))
 
-    def matching_rules(
-        self, record: RecordFacts, others: Sequence[RecordFacts], as_of: dt.date
-    ) -> list[Rule]:
-        """Every rule whose condition holds, highest precedence first (for explanations)."""
-        env = _Env(record, others, as_of)
-        return [rule for rule, condition in self._rules if condition(env)]
-
     def _fact_getters(self, rule: Rule) -> list[tuple[str, Compiled]]:
         def getter(ref: FactRef) -> Compiled:
             if ref.kind == "column":
@@ -164,7 +148,7 @@ class Evaluator:
             case AsOf(years):
                 return lambda env: years_before(env.as_of, years)
             case Compare(op, left, right):
-                compare, lhs, rhs = _COMPARE[op], c(left), c(right)
+                compare, lhs, rhs = COMPARE[op], c(left), c(right)
 
                 def compared(env: _Env) -> bool:
                     a, b = lhs(env), rhs(env)

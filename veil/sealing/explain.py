@@ -10,8 +10,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from veil.sealing.facts import REVOKED
-from veil.sealing.pack import RuleSet
+from veil.sealing.pack import REVOKED, RuleSet
 
 LANGS = ("zh", "en")
 _FIXED = {

@@ -16,13 +16,22 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, Union
+from typing import Any, Literal, Union
 
 Scope = Literal["record", "other"]
 Value = Union[int, str, bool, dt.date, tuple["Value", ...], None]  # noqa: UP007 - runtime alias
-CMP_OPS = ("==", "!=", "<", "<=", ">", ">=")
+# What each comparison means; Python values and Ibis expressions both take these.
+COMPARE: dict[str, Callable[[Any, Any], Any]] = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,6 @@ from typing import Literal
 from veil.sealing.expr import Column, Derived, Expr, PersonFact, Value, children
 from veil.sealing.pack import Rule, RuleSet
 
-# The pseudo-rule of a revoked record: it is purged, not decided by any pack.
-REVOKED = "revoked"
 STATES = ("open", "sealed", "unsealed", "purged")
 
 

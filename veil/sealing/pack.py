@@ -43,6 +43,8 @@ COLUMNS: dict[str, bool] = {
     "age_at_offence": False,
 }
 SHIPPED = ("cn-psapl-2025", "cn-cpl-286-minors")
+# The pseudo-rule of a revoked record: it is purged, not decided by any pack.
+REVOKED = "revoked"
 RULE_ID = r"^[a-z0-9][a-z0-9-]{2,62}$"
 
 
@@ -163,7 +165,7 @@ class RuleSet:
 
     def citation(self, rule_id: str | None) -> tuple[str | None, str | None]:
         """The statute (English name) and article an event of this rule records."""
-        if rule_id is None or rule_id == "revoked":  # facts.REVOKED: no pack's rule
+        if rule_id is None or rule_id == REVOKED:
             return None, None
         rule = self.rule(rule_id)
         return rule.statute_en, rule.article

@@ -149,18 +149,10 @@ def history(conn: Connection, record_pk: int) -> list[dict[str, Any]]:
     return [dict(row._mapping) for row in rows]
 
 
-def count_known(conn: Connection, as_of: dt.date, persons: tuple[int, int] | None = None) -> int:
+def count_known(conn: Connection, as_of: dt.date) -> int:
+    """How many records a sweep as of `as_of` evaluates: those decided by then."""
     query = select(func.count()).where(records.c.decision_date <= as_of)
-    if persons is not None:
-        query = query.where(records.c.person_id.between(*persons))
     return int(conn.execute(query).scalar_one())
-
-
-def person_id_range(conn: Connection) -> tuple[int, int] | None:
-    low, high = conn.execute(
-        select(func.min(records.c.person_id), func.max(records.c.person_id))
-    ).one()
-    return None if low is None else (int(low), int(high))
 
 
 def decide_persons(
