@@ -32,7 +32,8 @@ run: install ## Initialise, load a synthetic demo population, and serve on 127.0
 	  $(VENV)/bin/veil synth --persons $(DEMO_PERSONS) --seed 1 --bad-rows 0.001 --out .veil/demo.csv && \
 	  ($(VENV)/bin/veil ingest .veil/demo.csv || [ $$? -eq 1 ]); \
 	fi
-	$(VENV)/bin/veil serve --host 127.0.0.1 --port 8000
+	$(VENV)/bin/python scripts/demo-orgs
+	VEIL_IDENTITY_CHECK=demo $(VENV)/bin/veil serve --host 127.0.0.1 --port 8000
 
 .PHONY: test-deps
 test-deps: install ## Install the system packages the tests need (PostgreSQL server)
@@ -62,6 +63,14 @@ bench: install ## Ingest benchmark: 1 M and 4 M records into SQLite (not part of
 bench-sweep: install ## Sealing sweep benchmark: 10 M records on DuckDB, 1 M on SQLite (not in `make test`)
 	$(VENV)/bin/python benchmarks/sweep.py
 
+.PHONY: bench-audit
+bench-audit: install ## Audit ledger benchmark: verify 1 M entries, group-commit appends (not in `make test`)
+	$(VENV)/bin/python benchmarks/audit_verify.py
+
 .PHONY: clean
 clean: ## Remove the virtual environment and local data
 	rm -rf $(VENV) .veil
+
+.PHONY: bench-disclose
+bench-disclose: install ## Disclosure benchmark: audited disclosures/s over HTTP, ledger on vs off (not in `make test`)
+	$(VENV)/bin/python benchmarks/disclose.py

@@ -1,7 +1,9 @@
 """Where Veil keeps its data and which rules it runs.
 
-`VEIL_HOME` (default ./.veil), `VEIL_DATABASE_URL`, and `VEIL_RULE_PACKS`: further rule
-pack files, separated by the path separator (`:`), in force beside the shipped packs.
+`VEIL_HOME` (default ./.veil), `VEIL_DATABASE_URL`, `VEIL_RULE_PACKS`: further rule pack
+files, separated by the path separator (`:`), in force beside the shipped packs, and
+`VEIL_IDENTITY_CHECK`: how subjects prove who they are for self-inquiry (`none`, the
+default, refuses every self-inquiry; `demo` is for local use only).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ class Settings:
     home: Path
     database_url: str
     rule_packs: tuple[Path, ...] = ()
+    identity_check: str = "none"
 
     @property
     def key_file(self) -> Path:
@@ -28,4 +31,5 @@ class Settings:
         home = Path(env.get("VEIL_HOME") or ".veil").absolute()
         url = env.get("VEIL_DATABASE_URL") or f"sqlite:///{home / 'veil.db'}"
         packs = tuple(Path(p) for p in (env.get("VEIL_RULE_PACKS") or "").split(os.pathsep) if p)
-        return cls(home=home, database_url=url, rule_packs=packs)
+        identity = env.get("VEIL_IDENTITY_CHECK") or "none"
+        return cls(home=home, database_url=url, rule_packs=packs, identity_check=identity)

@@ -8,10 +8,20 @@ from functools import cached_property
 from sqlalchemy import Engine
 
 from veil.config import Settings
-from veil.keys import KeyProvider, LocalKeyFile
+from veil.disclosure.catalogue import DisclosureCatalogue, load_disclosure_catalogue
+from veil.disclosure.door import Door
+from veil.disclosure.identity import IdentityCheck, identity_check
+from veil.disclosure.organisations import Authenticator, Organisations
+from veil.disclosure.pdp import PolicyDecisionPoint
+from veil.ingest.service import IngestReport
+from veil.keys import BlindIndex, KeyProvider, LocalKeyFile
+from veil.ledger.log import Ledger
 from veil.records.catalogue import Catalogue, load_catalogue
 from veil.sealing.pack import RuleSet, load_ruleset
 from veil.store.database import current_revision, head_revision, open_engine, upgrade
+
+# The C2SP checkpoint origin line: names this log.
+LEDGER_ORIGIN = "veil.local/audit"
 
 
 class NotInitialisedError(RuntimeError):
@@ -50,10 +60,70 @@ class Home:
         """The shipped rule packs and those named in VEIL_RULE_PACKS (PackError if bad)."""
         return load_ruleset(self.catalogue, self.settings.rule_packs)
 
+    @cached_property
+    def disclosure(self) -> DisclosureCatalogue:
+        return load_disclosure_catalogue()
+
+    @cached_property
+    def pdp(self) -> PolicyDecisionPoint:
+        """The Cedar policies, parsed and validated once (PolicyError if they do not)."""
+        return PolicyDecisionPoint(self.disclosure)
+
+    @cached_property
+    def ledger(self) -> Ledger:
+        return Ledger(self.engine, self.keys, origin=LEDGER_ORIGIN)
+
+    @cached_property
+    def identity(self) -> IdentityCheck:
+        return identity_check(self.settings.identity_check, self.keys)
+
+    @cached_property
+    def door(self) -> Door:
+        return Door(
+            engine=self.engine,
+            keys=self.keys,
+            ledger=self.ledger,
+            pdp=self.pdp,
+            disclosure=self.disclosure,
+            offences=self.catalogue,
+            ruleset=self.ruleset,
+        )
+
+    @cached_property
+    def organisations(self) -> Organisations:
+        return Organisations(self.engine, self.disclosure, self.ledger)
+
+    @cached_property
+    def authenticator(self) -> Authenticator:
+        return Authenticator(
+            self.engine,
+            self.disclosure,
+            self.identity,
+            BlindIndex(self.keys.audit_subject_key()),
+        )
+
+    def audit_admin(self, action: str, by: str, **details: object) -> int:
+        """Append an administrative action to the audit ledger (LedgerUnavailable if not)."""
+        return self.ledger.append({"kind": "admin", "action": action, "by": by, **details})
+
+    def audit_ingest(self, report: IngestReport, file_name: str, by: str) -> int:
+        """Record an ingest batch and the seal changes it made (SPEC section 6)."""
+        return self.audit_admin(
+            "ingest",
+            by,
+            batch=report.batch_id,
+            file=file_name,
+            accepted=report.accepted,
+            unchanged=report.unchanged,
+            rejected=report.rejected,
+            seal_changes=report.seal_changes,
+        )
+
     def init(self) -> InitResult:
         """Create the key file if missing and migrate the database; safe to repeat."""
         self.settings.home.mkdir(parents=True, exist_ok=True)
         created = LocalKeyFile.create(self.settings.key_file)
+        LocalKeyFile.upgrade(self.settings.key_file)
         with self.engine.connect() as conn:
             before = current_revision(conn)
             upgrade(conn)

@@ -8,6 +8,8 @@ from fastapi import FastAPI
 from pydantic import BaseModel, Field
 
 from veil import __version__
+from veil.api import admin, audit, disclosures, problems
+from veil.api.limits import BodyLimit
 from veil.home import Home
 from veil.records.catalogue import load_catalogue
 from veil.store.database import current_revision
@@ -31,6 +33,7 @@ class OffenceOut(BaseModel):
 
 def create_app(home: Home | None = None) -> FastAPI:
     home = home or Home()
+    _ = home.pdp  # parse and validate the Cedar policies now: a bad policy stops start-up
     app = FastAPI(
         title="Veil",
         version=__version__,
@@ -52,4 +55,9 @@ def create_app(home: Home | None = None) -> FastAPI:
         """The offence catalogue: code, names (zh, en), statute, article, categories."""
         return [o.as_dict() for o in load_catalogue().offences.values()]
 
+    problems.install(app)
+    app.include_router(disclosures.router(home))
+    app.include_router(admin.router(home))
+    app.include_router(audit.router(home))
+    app.add_middleware(BodyLimit, limits={"/api/v1/ingest": admin.INGEST_LIMIT})
     return app

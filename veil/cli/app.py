@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from veil.cli import admin, ingest, offences, rules, seal, synth
+from veil.cli import admin, audit, disclose, identity, ingest, offences, org, rules, seal, synth
 
 app = typer.Typer(
     name="veil",
@@ -21,6 +21,10 @@ app.add_typer(offences.app, name="offences")
 app.add_typer(admin.db_app, name="db")
 app.add_typer(seal.app, name="seal")
 app.add_typer(rules.app, name="rules")
+app.add_typer(org.app, name="org")
+app.add_typer(identity.app, name="identity")
+app.command("disclose")(disclose.disclose)
+app.add_typer(audit.app, name="audit")
 
 
 def main() -> None:

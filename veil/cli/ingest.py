@@ -11,6 +11,7 @@ from rich.table import Table
 from veil.cli.output import JSON_OPTION, emit_json, fail, stderr, stdout
 from veil.home import Home
 from veil.ingest import ingest_rows
+from veil.ledger.log import LedgerUnavailable
 from veil.recordfiles import FileFormatError, format_of, open_reader
 from veil.sealing.pack import PackError
 
@@ -53,6 +54,14 @@ def ingest(
         except FileFormatError as exc:
             fail(f"{exc} (nothing was stored)", as_json=as_json)
         progress.update(task, completed=reader.total)
+    try:
+        home.audit_ingest(report, file.name, by="cli")
+    except LedgerUnavailable:
+        fail(
+            f"{file.name} was stored, but the audit ledger could not record it",
+            as_json=as_json,
+            code=3,
+        )
     if as_json:
         emit_json(report.as_dict())
     else:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import typer
 from rich.table import Table
 
 from veil.cli.output import JSON_OPTION, emit_json, fail, stdout
 from veil.home import Home
-from veil.sealing.pack import Pack, PackError, Rule, RuleSet, json_schema
+from veil.sealing.pack import PackError, RuleSet, json_schema, pack_dict, rule_dict
 
 app = typer.Typer(help="Rule packs and their rules, with citations.", no_args_is_help=True)
 
@@ -19,37 +17,6 @@ def _ruleset(as_json: bool) -> RuleSet:
         return Home().ruleset
     except PackError as exc:
         fail(str(exc), as_json=as_json)
-
-
-def rule_dict(rule: Rule) -> dict[str, Any]:
-    return {
-        "id": rule.id,
-        "pack": rule.pack,
-        "effect": rule.effect,
-        "precedence": rule.precedence,
-        "statute_zh": rule.statute_zh,
-        "statute_en": rule.statute_en,
-        "article": rule.article,
-        "explanation_zh": rule.explanation_zh,
-        "explanation_en": rule.explanation_en,
-        "when": rule.text,
-    }
-
-
-def pack_dict(pack: Pack) -> dict[str, Any]:
-    spec = pack.spec
-    return {
-        "id": pack.id,
-        "version": spec.version,
-        "title_zh": spec.title_zh,
-        "title_en": spec.title_en,
-        "in_force": spec.in_force.isoformat() if spec.in_force else None,
-        "parameters": {
-            name: p.model_dump(mode="json", include={"value", "article"})
-            for name, p in spec.parameters.items()
-        },
-        "rules": [rule_dict(r) for r in pack.rules],
-    }
 
 
 @app.command("list")

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from veil.cli.output import JSON_OPTION, emit_json, fail, stderr, stdout
 from veil.home import Home
+from veil.ledger.log import LedgerUnavailable
 from veil.sealing.evaluate import Evaluator
 from veil.sealing.explain import LANGS, explain, facts_line, one_line
 from veil.sealing.pack import PackError
@@ -72,6 +73,14 @@ def sweep_command(
                     conn.commit()
             except EngineError as exc:
                 fail(str(exc), as_json=as_json)
+    try:
+        home.audit_admin("seal_sweep", "cli", engine=result.engine, **result.as_dict())
+    except LedgerUnavailable:
+        fail(
+            "the sweep was stored, but the audit ledger could not record it",
+            as_json=as_json,
+            code=3,
+        )
     if as_json:
         emit_json(result.as_dict())
         return

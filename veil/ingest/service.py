@@ -44,6 +44,9 @@ class IngestReport:
     unchanged: int = 0
     rejected: int = 0
     rejections: list[Rejection] = field(default_factory=list)
+    batch_id: int | None = field(default=None, compare=False)
+    # Records whose seal state the batch changed, by rule ("open" for those opened).
+    seal_changes: dict[str, int] = field(default_factory=dict)
 
     def reject(self, line: int, column: str, reason: str) -> None:
         self.rejected += 1
@@ -254,7 +257,8 @@ def ingest_rows(
             )
             touched = store.persons_of_batch(batch_id, batch.revoked)
             evaluated = decide_persons(conn, evaluator, touched, run)
-            finish_run(conn, run, evaluated=evaluated)
+            report.seal_changes = finish_run(conn, run, evaluated=evaluated)
+        report.batch_id = batch_id
         store.finish_batch(
             batch_id,
             now(),

@@ -43,6 +43,18 @@ class KeyProvider(ABC):
     def content_mac_key(self) -> bytes:
         """The key of the content digest used to recognise re-ingested rows."""
 
+    @abstractmethod
+    def audit_signing_key(self) -> bytes:
+        """The 32-byte Ed25519 private key that signs the audit ledger's checkpoints."""
+
+    @abstractmethod
+    def audit_subject_key(self) -> bytes:
+        """The key of the blind index by which audit entries name a subject.
+
+        Kept apart from the records' blind-index key, so that the exported ledger cannot be
+        joined to the persons table.
+        """
+
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
@@ -61,6 +73,11 @@ class LocalKeyFile(KeyProvider):
         self._active = data["active"]
         self._blind = base64.b64decode(data["blind_index_key"])
         self._mac = base64.b64decode(data["content_mac_key"])
+        try:
+            self._audit_signing = base64.b64decode(data["audit_signing_key"])
+            self._audit_subject = base64.b64decode(data["audit_subject_key"])
+        except KeyError:
+            raise KeysMissingError(f"{path} lacks the audit keys: run `veil init`") from None
 
     @classmethod
     def create(cls, path: Path) -> bool:
@@ -75,11 +92,34 @@ class LocalKeyFile(KeyProvider):
             "master_keys": {key_id: _b64(AESGCM.generate_key(bit_length=256))},
             "blind_index_key": _b64(secrets.token_bytes(32)),
             "content_mac_key": _b64(secrets.token_bytes(32)),
+            **cls._later_keys(),
         }
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
             json.dump(data, handle, indent=2)
         return True
+
+    @staticmethod
+    def _later_keys() -> dict[str, str]:
+        """Keys added after the first key-file format, made fresh."""
+        return {
+            "audit_signing_key": _b64(secrets.token_bytes(32)),
+            "audit_subject_key": _b64(secrets.token_bytes(32)),
+        }
+
+    @classmethod
+    def upgrade(cls, path: Path) -> list[str]:
+        """Add the keys a key file written by an older Veil lacks; the names added."""
+        data = json.loads(path.read_text())
+        missing = {k: v for k, v in cls._later_keys().items() if k not in data}
+        if missing:
+            data.update(missing)
+            replacement = path.with_suffix(".tmp")
+            fd = os.open(replacement, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                json.dump(data, handle, indent=2)
+            os.replace(replacement, path)
+        return sorted(missing)
 
     def wrap(self, data_key: bytes, aad: bytes) -> tuple[str, bytes]:
         nonce = os.urandom(NONCE_BYTES)
@@ -108,3 +148,9 @@ class LocalKeyFile(KeyProvider):
 
     def content_mac_key(self) -> bytes:
         return self._mac
+
+    def audit_signing_key(self) -> bytes:
+        return self._audit_signing
+
+    def audit_subject_key(self) -> bytes:
+        return self._audit_subject

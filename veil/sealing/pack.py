@@ -284,3 +284,37 @@ def _build(spec: PackSpec, path: Path, catalogue: Catalogue) -> Pack:
             )
         )
     return Pack(spec, path, derived, person_facts, tuple(rules))
+
+
+# --- the public form of packs and rules (`veil rules list --json`, GET /api/v1/rules) ---
+
+
+def rule_dict(rule: Rule) -> dict[str, Any]:
+    return {
+        "id": rule.id,
+        "pack": rule.pack,
+        "effect": rule.effect,
+        "precedence": rule.precedence,
+        "statute_zh": rule.statute_zh,
+        "statute_en": rule.statute_en,
+        "article": rule.article,
+        "explanation_zh": rule.explanation_zh,
+        "explanation_en": rule.explanation_en,
+        "when": rule.text,
+    }
+
+
+def pack_dict(pack: Pack) -> dict[str, Any]:
+    spec = pack.spec
+    return {
+        "id": pack.id,
+        "version": spec.version,
+        "title_zh": spec.title_zh,
+        "title_en": spec.title_en,
+        "in_force": spec.in_force.isoformat() if spec.in_force else None,
+        "parameters": {
+            name: p.model_dump(mode="json", include={"value", "article"})
+            for name, p in spec.parameters.items()
+        },
+        "rules": [rule_dict(r) for r in pack.rules],
+    }

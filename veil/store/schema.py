@@ -131,3 +131,56 @@ seal_states = Table(
         nullable=False,
     ),
 )
+
+# --- Who asks (SPEC section 4) -------------------------------------------------------------
+
+organisations = Table(
+    "organisations",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(255), nullable=False),
+    Column("type", String(32), nullable=False),  # a key of veil/disclosure/data/org_types.yaml
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+
+# Bearer tokens: shown once when issued; only their SHA-256 is kept.
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("org_id", String(32), ForeignKey("organisations.id"), nullable=False, index=True),
+    Column("officer", String(128)),  # the acting officer the token was issued to, if named
+    Column("token_hash", LargeBinary(32), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+
+# --- Audit ledger (SPEC section 6) ---------------------------------------------------------
+
+# Append-only: entry `idx` is leaf `idx` of the RFC 6962 tree. `entry` holds the exact
+# bytes that were hashed; `leaf_hash` is SHA-256(0x00 || entry), kept so that proofs need
+# not rehash the log. `subject_index` repeats the keyed blind index an entry names, so that
+# a subject's access history is found without reading every entry.
+audit_entries = Table(
+    "audit_entries",
+    metadata,
+    Column(
+        "idx", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
+    ),
+    Column("entry", LargeBinary, nullable=False),
+    Column("leaf_hash", LargeBinary(32), nullable=False),
+    Column("subject_index", LargeBinary(32), index=True),
+)
+
+# A signed tree head after every group commit, in the C2SP signed-note format.
+audit_checkpoints = Table(
+    "audit_checkpoints",
+    metadata,
+    Column(
+        "size", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
+    ),
+    Column("root", LargeBinary(32), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)

@@ -1,0 +1,273 @@
+"""Disclosure benchmark: audited disclosures per second over HTTP on loopback.
+
+Run with `make bench-disclose` (or `.venv/bin/python benchmarks/disclose.py --help`).
+A synthetic population is ingested into a SQLite home under bench-data/; then the same
+server (uvicorn, in its own process, as `veil serve` runs it) is measured twice in one run:
+with the audit ledger as shipped, and with the ledger append switched off (a stand-in that
+records nothing; it exists only in this file). Concurrent clients send a mix of requests
+for a fixed time after a warm-up: lawful screenings, case-handling reads, and refusals,
+about subjects with records and without. Figures: disclosures per second, p50 and p99
+latency, and the ledger's cost as the share of throughput lost to it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx2 as httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+VEIL = str(Path(sys.executable).parent / "veil")
+TARGET_RATE = 1_000
+TARGET_P99_MS = 50.0
+TARGET_LEDGER_COST = 0.30
+
+
+def prepare(folder: Path, persons: int) -> tuple[dict[str, str], list[str]]:
+    """A home with `persons` synthetic persons' records and one organisation per role."""
+    env = {**os.environ, "VEIL_HOME": str(folder), "VEIL_DATABASE_URL": ""}
+    marker = folder / "bench.json"
+    if marker.exists():
+        saved = json.loads(marker.read_text())
+        if saved["persons"] == persons:
+            return saved["tokens"], saved["ids"]
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    run = lambda *args: subprocess.run([VEIL, *args], env=env, check=True, capture_output=True)  # noqa: E731
+    run("init")
+    data = folder / "population.csv"
+    run("synth", "--persons", str(persons), "--seed", "7", "--out", str(data))
+    subprocess.run([VEIL, "ingest", str(data)], env=env, capture_output=True, check=False)
+    with data.open(newline="", encoding="utf-8") as handle:
+        ids = sorted({row["id_number"] for row in csv.DictReader(handle) if row["id_number"]})
+    tokens = {}
+    for org_type in ("court", "school", "employer"):
+        out = run("org", "create", "--name", f"bench {org_type}", "--type", org_type, "--json")
+        tokens[org_type] = json.loads(out.stdout)["token"]
+    marker.write_text(json.dumps({"persons": persons, "tokens": tokens, "ids": ids}))
+    return tokens, ids
+
+
+def serve(folder: Path, port: int, ledger: bool) -> None:
+    """The server process: `veil serve`'s app, optionally with the ledger append off."""
+    os.environ["VEIL_HOME"] = str(folder)
+    os.environ.pop("VEIL_DATABASE_URL", None)
+    import uvicorn
+
+    from veil.api import create_app
+    from veil.home import Home
+
+    home = Home()
+    home.check_ready()
+    if not ledger:
+
+        class NoLedger:
+            """Records nothing: the baseline the ledger's cost is measured against."""
+
+            def append(self, entry: Any, subject_index: bytes | None = None) -> int:
+                return 0
+
+            def entries_for_subject(self, conn: Any, subject_index: bytes) -> list[Any]:
+                return []
+
+            def close(self) -> None:
+                pass
+
+        home.__dict__["ledger"] = NoLedger()
+    uvicorn.run(
+        create_app(home), host="127.0.0.1", port=port, log_level="warning", access_log=False
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def requests_mix(
+    ids: list[str], rng: random.Random, count: int
+) -> list[tuple[str, dict[str, Any]]]:
+    """(organisation type, body): 70% screenings, 20% case reads, 10% refusals; a quarter
+    of the subjects have no record."""
+    absent = [f"1101051990{i:07d}X" for i in range(1000)]
+    mix = []
+    for _ in range(count):
+        subject = rng.choice(absent if rng.random() < 0.25 else ids)
+        roll = rng.random()
+        if roll < 0.7:
+            org, fields = (
+                "school",
+                {
+                    "purpose": "statutory_screening",
+                    "regulation": "cn-minors-protection-62",
+                    "consent_ref": "C-1",
+                    "post": "teacher",
+                },
+            )
+        elif roll < 0.9:
+            org, fields = (
+                "court",
+                {"purpose": "case_handling", "case_number": "B-1", "legal_basis": "CPL art. 286"},
+            )
+        else:
+            org, fields = (
+                "employer",
+                {"purpose": "case_handling", "case_number": "B-1", "legal_basis": "none"},
+            )
+        mix.append((org, {"subject": {"id_number": subject}, **fields}))
+    return mix
+
+
+async def load(
+    url: str,
+    tokens: dict[str, str],
+    mix: list[tuple[str, dict[str, Any]]],
+    clients: int,
+    warmup: float,
+    seconds: float,
+) -> dict[str, float]:
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    counting = False
+    stop = False
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
+
+        async def worker(offset: int) -> None:
+            i = offset
+            while not stop:
+                org, body = mix[i % len(mix)]
+                i += clients
+                started = time.perf_counter()
+                response = await client.post(
+                    "/api/v1/disclosures",
+                    json=body,
+                    headers={"Authorization": f"Bearer {tokens[org]}"},
+                )
+                if counting:
+                    latencies.append(time.perf_counter() - started)
+                    statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+
+        tasks = [asyncio.create_task(worker(n)) for n in range(clients)]
+        await asyncio.sleep(warmup)
+        counting = True
+        began = time.perf_counter()
+        await asyncio.sleep(seconds)
+        counting = False
+        elapsed = time.perf_counter() - began
+        stop = True
+        await asyncio.gather(*tasks)
+    latencies.sort()
+    unexpected = {k: v for k, v in statuses.items() if k not in (200, 403)}
+    if unexpected:
+        raise SystemExit(f"unexpected statuses: {unexpected}")
+    return {
+        "rate": len(latencies) / elapsed,
+        "p50_ms": latencies[len(latencies) // 2] * 1000,
+        "p99_ms": latencies[int(len(latencies) * 0.99)] * 1000,
+        "requests": len(latencies),
+        "refused": statuses.get(403, 0),
+    }
+
+
+def measure(
+    folder: Path,
+    tokens: dict[str, str],
+    mix: list[tuple[str, dict[str, Any]]],
+    ledger: bool,
+    args: argparse.Namespace,
+) -> dict[str, float]:
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            __file__,
+            "--serve",
+            str(folder),
+            "--port",
+            str(port),
+            *([] if ledger else ["--no-ledger"]),
+        ],
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(url + "/healthz", timeout=1).raise_for_status()
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise SystemExit("the server did not start") from None
+                time.sleep(0.2)
+        return asyncio.run(load(url, tokens, mix, args.clients, args.warmup, args.seconds))
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--persons",
+        type=int,
+        default=1_400_000,
+        help="residents synthesised (1/1000 of the nation)",
+    )
+    parser.add_argument("--clients", type=int, default=32, help="concurrent connections")
+    parser.add_argument("--seconds", type=float, default=15.0, help="measured time per run")
+    parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--no-ledger", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve, args.port, ledger=not args.no_ledger)
+        return
+    folder = ROOT / "bench-data" / "disclose"
+    print(f"Preparing {args.persons:,} persons in {folder} ...", flush=True)
+    tokens, ids = prepare(folder, args.persons)
+    mix = requests_mix(ids, random.Random(1), 20_000)
+    print(
+        f"{args.clients} concurrent clients, {args.seconds:.0f} s measured after "
+        f"{args.warmup:.0f} s warm-up, 2 runs",
+        flush=True,
+    )
+    without = measure(folder, tokens, mix, ledger=False, args=args)
+    audited = measure(folder, tokens, mix, ledger=True, args=args)
+    cost = 1 - audited["rate"] / without["rate"]
+    print()
+    print(f"{'server':<26}{'disclosures/s':>15}{'p50 ms':>10}{'p99 ms':>10}{'requests':>10}")
+    for name, figures in (("ledger off (baseline)", without), ("ledger on (as shipped)", audited)):
+        print(
+            f"{name:<26}{figures['rate']:>15,.0f}{figures['p50_ms']:>10.1f}"
+            f"{figures['p99_ms']:>10.1f}{figures['requests']:>10,}"
+        )
+    print()
+    print(
+        f"audited throughput: {audited['rate'] / without['rate']:.2f}x the baseline; "
+        f"the ledger costs {cost:.0%} of throughput (target <= {TARGET_LEDGER_COST:.0%})"
+    )
+    print(
+        f"audited rate {audited['rate']:,.0f}/s (target >= {TARGET_RATE:,}), "
+        f"p99 {audited['p99_ms']:.1f} ms (target <= {TARGET_P99_MS:.0f} ms)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,271 @@
+"""The only door: decide, write the decision into the ledger, then answer what it allows.
+
+Order matters (SPEC section 4):
+1. the policy decision point decides from who asks and the request alone;
+2. a refusal is written to the ledger and raised, identical whatever the subject has;
+3. an allowed request reads the subject's records and builds the answer in memory;
+4. the ledger entry is made durable; only then does the answer leave. If the ledger
+   cannot be written, the request fails closed with `LedgerUnavailable` and nothing leaves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy import Connection, Engine
+
+from veil.disclosure.catalogue import DisclosureCatalogue, Regulation
+from veil.disclosure.pdp import Decision, Entity, PolicyDecisionPoint
+from veil.keys import BlindIndex, DataKey, KeyProvider
+from veil.records.catalogue import Catalogue
+from veil.records.codec import identity_from_bytes, person_aad, row_aad
+from veil.sealing.explain import explain
+from veil.sealing.pack import RuleSet
+from veil.store.seals import history
+from veil.store.subject_records import records_of_subject
+
+SEALED = "sealed"
+PURGED = "purged"
+
+
+class AuditLog(Protocol):
+    def append(self, entry: Mapping[str, Any], subject_index: bytes | None = None) -> int: ...
+
+    def entries_for_subject(
+        self, conn: Connection, subject_index: bytes
+    ) -> list[dict[str, Any]]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Requester:
+    """Who asks: an organisation (with the officer acting) or a subject proven by identity."""
+
+    entity: Entity
+    org_id: str | None = None
+    org_name: str | None = None
+    org_type: str | None = None
+    officer: str | None = None
+    identity_method: str | None = None
+    verified_id: str | None = None  # the ID number an identity check proved
+
+
+@dataclass(frozen=True, slots=True)
+class DisclosureRequest:
+    id_number: str
+    purpose: str
+    case_number: str = ""
+    legal_basis: str = ""
+    regulation: str = ""
+    consent_ref: str = ""
+    post: str = ""
+
+
+class Refused(Exception):
+    """Not permitted. Carries nothing about the subject: only the request's purpose."""
+
+    def __init__(self, purpose: str) -> None:
+        super().__init__(purpose)
+        self.purpose = purpose
+
+
+class Door:
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        keys: KeyProvider,
+        ledger: AuditLog,
+        pdp: PolicyDecisionPoint,
+        disclosure: DisclosureCatalogue,
+        offences: Catalogue,
+        ruleset: RuleSet,
+        today: Callable[[], dt.date] = dt.date.today,
+    ) -> None:
+        self.engine, self.keys, self.ledger, self.pdp = engine, keys, ledger, pdp
+        self.disclosure, self.offences, self.ruleset, self.today = (
+            disclosure,
+            offences,
+            ruleset,
+            today,
+        )
+        self._records_index = BlindIndex(keys.blind_index_key())
+        self._audit_index = BlindIndex(keys.audit_subject_key())
+
+    # --- the decision ---------------------------------------------------------------------
+    def decide(self, requester: Requester, request: DisclosureRequest) -> Decision:
+        subject = Entity("Subject", self._audit_index.of(request.id_number).hex())
+        if request.purpose == "case_handling":
+            context: dict[str, Any] = {
+                "case_number": request.case_number.strip(),
+                "legal_basis": request.legal_basis.strip(),
+            }
+            return self.pdp.decide(requester.entity, "case_handling", subject, context)
+        if request.purpose == "statutory_screening":
+            context = {"consent_ref": request.consent_ref.strip(), "post": request.post.strip()}
+            resource = Entity("Regulation", request.regulation)
+            return self.pdp.decide(requester.entity, "statutory_screening", resource, context)
+        if request.purpose == "self_inquiry":
+            context = {"identity_verified": requester.verified_id is not None}
+            return self.pdp.decide(requester.entity, "self_inquiry", subject, context)
+        return Decision(allowed=False, policies=())  # any other purpose: refused (SPEC 4)
+
+    # --- the door -------------------------------------------------------------------------
+    def disclose(
+        self, requester: Requester, request: DisclosureRequest, request_id: str
+    ) -> dict[str, Any]:
+        decision = self.decide(requester, request)
+        audit_index = self._audit_index.of(request.id_number)
+        entry = self._entry(requester, request, decision, request_id, audit_index)
+        if not decision.allowed:
+            self.ledger.append(entry, audit_index)
+            raise Refused(request.purpose)
+        with self.engine.connect() as conn:
+            rows = records_of_subject(conn, self._records_index.of(request.id_number))
+            answer, disclosed = self._answer(conn, request, rows, audit_index)
+        entry["disclosed"] = disclosed
+        self.ledger.append(entry, audit_index)
+        return answer
+
+    def _entry(
+        self,
+        requester: Requester,
+        request: DisclosureRequest,
+        decision: Decision,
+        request_id: str,
+        audit_index: bytes,
+    ) -> dict[str, Any]:
+        entry: dict[str, Any] = {
+            "kind": "disclosure",
+            "decision": "allow" if decision.allowed else "deny",
+            "policies": list(decision.policies),
+            "purpose": request.purpose,
+            "subject": audit_index.hex(),
+            "request_id": request_id,
+        }
+        if requester.org_id is not None:
+            entry.update(
+                organisation=requester.org_id,
+                organisation_name=requester.org_name,
+                organisation_type=requester.org_type,
+                officer=requester.officer,
+            )
+        else:
+            entry["identity_method"] = requester.identity_method
+        for name in ("case_number", "legal_basis", "regulation", "consent_ref", "post"):
+            value = getattr(request, name)
+            if value:
+                entry[name] = value
+        return entry
+
+    # --- answers --------------------------------------------------------------------------
+    def _answer(
+        self,
+        conn: Connection,
+        request: DisclosureRequest,
+        rows: list[dict[str, Any]],
+        audit_index: bytes,
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The answer, and what the ledger records of it."""
+        live = [r for r in rows if r["status"] != "revoked" and r["state"] != PURGED]
+        if request.purpose == "statutory_screening":
+            return self._screening(request, live)
+        if request.purpose == "case_handling":
+            records = [self._record(r) for r in live]
+            sealed = [r["record_id"] for r in records if r["seal_state"] == SEALED]
+            answer: dict[str, Any] = {"records": records}
+            if sealed:
+                notice = self.disclosure.confidentiality_notice
+                answer["confidentiality_notice"] = {"zh": notice.zh, "en": notice.en}
+            disclosed = {
+                "records": len(records),
+                "sealed": len(sealed),
+                "confidentiality_obligation": bool(sealed),
+            }
+            return answer, disclosed
+        # self_inquiry
+        records = []
+        for row in live:
+            record = self._record(row)
+            events = history(conn, row["id"])
+            record["explanation"] = {
+                lang: explain(events, self.ruleset, lang)["explanation"] for lang in ("zh", "en")
+            }
+            records.append(record)
+        access = [_access(e) for e in self.ledger.entries_for_subject(conn, audit_index)]
+        return {"records": records, "access_history": access}, {"records": len(records)}
+
+    def _screening(
+        self, request: DisclosureRequest, live: list[dict[str, Any]]
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        regulation = self.disclosure.regulations[request.regulation]
+        matches = [r for r in live if self._in_scope(regulation, r)]
+        answer: dict[str, Any] = {
+            "outcome": "match" if matches else "no_match",
+            "regulation": regulation.id,
+            "as_of": self.today().isoformat(),
+        }
+        if regulation.offence_names:
+            codes = sorted({r["offence_code"] for r in matches})
+            answer["offences"] = [self._offence_names(code) for code in codes]
+        return answer, {"outcome": answer["outcome"]}
+
+    def _in_scope(self, regulation: Regulation, row: Mapping[str, Any]) -> bool:
+        if row["state"] == SEALED and not regulation.sealed_in_scope:
+            return False
+        offence = self.offences.offences[row["offence_code"]]
+        return regulation.covers(row["offence_code"], row["disposition"], offence.categories)
+
+    def _offence_names(self, code: str) -> dict[str, str]:
+        offence = self.offences.offences[code]
+        return {"code": code, "name_zh": offence.name_zh, "name_en": offence.name_en}
+
+    def _record(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        data_key = self.keys.unwrap(
+            row["key_id"], bytes(row["wrapped_key"]), person_aad(bytes(row["blind_index"]))
+        )
+        identity = identity_from_bytes(
+            DataKey(data_key).open(bytes(row["identity"]), row_aad(row["source"], row["record_id"]))
+        )
+        state = row["state"] or "open"
+        record = {
+            "source": row["source"],
+            "record_id": row["record_id"],
+            "name": identity["name"],
+            "id_number": identity["id_number"] or None,
+            "alt_id": identity["alt_id"] or None,
+            "kind": row["kind"],
+            **self._offence_names(row["offence_code"]),
+            "offence_date": _iso(row["offence_date"]),
+            "decision_date": _iso(row["decision_date"]),
+            "completion_date": _iso(row["completion_date"]),
+            "disposition": row["disposition"],
+            "detention_days": row["detention_days"],
+            "sentence_months": row["sentence_months"],
+            "fine_yuan": row["fine_yuan"],
+            "seal_state": state,
+            "seal_rule": row["rule_id"],
+        }
+        return record
+
+
+def _iso(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    text: str = value.isoformat()
+    return text
+
+
+def _access(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """What a subject sees of one look at their records: who, what kind, why, when."""
+    return {
+        "time": entry.get("time"),
+        "organisation": entry.get("organisation_name"),
+        "organisation_type": entry.get("organisation_type"),
+        "purpose": entry.get("purpose"),
+        "decision": entry.get("decision"),
+        "case_number": entry.get("case_number"),
+        "regulation": entry.get("regulation"),
+    }

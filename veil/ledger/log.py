@@ -1,0 +1,178 @@
+"""The append side of the ledger: many threads append, one writer commits them in groups.
+
+`append` returns an entry's index only once the entry, and a checkpoint signing the tree
+that holds it, are committed. Whatever is queued while one commit runs goes into the next,
+so a commit's cost (a sync to disk) is shared by every entry in it, not paid per entry.
+
+Other processes append to the same tables. Each commit takes the log's write lock first,
+reads the stored size, and brings the in-memory tree up to it from the stored leaf hashes;
+any failure drops the in-memory tree, rebuilt from the database before the next commit.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+
+from veil.keys import KeyProvider
+from veil.ledger.checkpoint import Checkpoint
+from veil.ledger.entry import encode_entry
+from veil.ledger.merkle import CompactTree, leaf_hash
+from veil.ledger.reader import LedgerReader
+from veil.ledger.sql import (
+    durable_commits,
+    insert_checkpoint,
+    insert_entries,
+    leaf_hash_chunks,
+    stored_size,
+    take_write_lock,
+)
+from veil.ledger.stream import collector_paused
+
+CHUNK = 1 << 16  # leaf hashes read at a time when the tree is rebuilt
+
+
+class LedgerUnavailable(RuntimeError):
+    """The entry could not be made durable: the caller must refuse what it was recording."""
+
+
+@dataclass(eq=False)
+class _Pending:
+    entry: bytes
+    leaf: bytes
+    subject: bytes | None
+    done: threading.Event = field(default_factory=threading.Event)
+    index: int = -1
+    error: BaseException | None = None
+
+
+class Ledger(LedgerReader):
+    """The audit ledger of one database: append from any thread; `close` when done."""
+
+    def __init__(
+        self, engine: Engine, keys: KeyProvider, origin: str, *, max_batch: int = 4096
+    ) -> None:
+        super().__init__(engine, keys, origin)
+        self._max_batch = max_batch
+        self._queue: deque[_Pending] = deque()
+        self._wake = threading.Condition()
+        self._closed = False
+        self._tree: CompactTree | None = None
+        self._conn: Connection | None = None
+        self._writer = threading.Thread(target=self._run, name="veil-ledger-writer", daemon=True)
+        self._writer.start()
+
+    def append(self, entry: Mapping[str, Any], subject_index: bytes | None = None) -> int:
+        """Write `entry` (and the subject's blind index, if it names one); its log index.
+
+        Blocks until the entry is committed. LedgerUnavailable if it could not be written:
+        then nothing of it is stored. TypeError or ValueError for an entry that is not JSON.
+        """
+        data = encode_entry(entry, subject_index)
+        pending = _Pending(data, leaf_hash(data), subject_index)
+        with self._wake:
+            if self._closed:
+                raise LedgerUnavailable("the audit ledger is closed")
+            self._queue.append(pending)
+            self._wake.notify()
+        pending.done.wait()
+        if pending.error is not None:
+            raise LedgerUnavailable(
+                f"the audit ledger could not be written: {pending.error}"
+            ) from pending.error
+        return pending.index
+
+    def close(self) -> None:
+        """Commit what is queued, then stop the writer. Later appends raise LedgerUnavailable."""
+        with self._wake:
+            self._closed = True
+            self._wake.notify_all()
+        self._writer.join()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # --- the writer thread ----------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            self._tree = self._load_tree()  # before the first append needs it
+        except Exception:  # the first commit tries again, and reports the failure
+            self._tree = None
+        while True:
+            with self._wake:
+                while not self._queue and not self._closed:
+                    self._wake.wait()
+                if not self._queue:
+                    break
+                take = min(len(self._queue), self._max_batch)
+                batch = [self._queue.popleft() for _ in range(take)]
+            try:
+                first = self._commit(batch)
+            except Exception as exc:  # every waiter hears of it; the caller fails closed
+                self._reset()
+                for pending in batch:
+                    pending.error = exc
+                    pending.done.set()
+            else:
+                for offset, pending in enumerate(batch):
+                    pending.index = first + offset
+                    pending.done.set()
+        self._reset()
+
+    def _commit(self, batch: list[_Pending]) -> int:
+        """Write the batch and a checkpoint in one transaction; the batch's first index."""
+        if self._tree is None:
+            self._tree = self._load_tree()  # outside the lock: other writers carry on
+        tree = self._tree
+        conn = self._connection()
+        with conn.begin():
+            take_write_lock(conn)
+            size = stored_size(conn)
+            if size < tree.size:
+                raise RuntimeError(f"the stored log has {size} entries, fewer than {tree.size}")
+            # Another process appended since: its entries are committed, so are ours to add.
+            for hashes in leaf_hash_chunks(conn, tree.size, size, CHUNK):
+                tree.extend(hashes)
+            grown = tree.copy()
+            grown.extend([p.leaf for p in batch])
+            root = grown.root()
+            note = self._signer.sign_checkpoint(Checkpoint(self.origin, grown.size, root))
+            insert_entries(conn, size, [(p.entry, p.leaf, p.subject) for p in batch])
+            insert_checkpoint(conn, grown.size, root, note)
+        self._tree = grown
+        return size
+
+    def _load_tree(self) -> CompactTree:
+        tree = CompactTree()
+        with self._engine.connect() as conn, collector_paused():
+            for hashes in leaf_hash_chunks(conn, 0, stored_size(conn), CHUNK):
+                tree.extend(hashes)
+        return tree
+
+    def _connection(self) -> Connection:
+        if self._conn is None:
+            conn = self._engine.connect()
+            durable_commits(conn)
+            self._conn = conn
+        return self._conn
+
+    def _reset(self) -> None:
+        """Forget the in-memory tree and the connection: both come back from the database."""
+        self._tree = None
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            try:
+                # Discarded, not pooled: it carries the ledger's synchronous=FULL setting.
+                conn.invalidate()
+                conn.close()
+            except Exception:  # noqa: S110 - a connection that will not close is gone anyway
+                pass

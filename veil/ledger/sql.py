@@ -1,0 +1,159 @@
+"""Every statement the ledger runs against `audit_entries` and `audit_checkpoints`.
+
+The differences between SQLite and PostgreSQL that matter here (how a writer takes the
+log's write lock and makes its commits durable) are kept in this module; long reads go
+through the driver's own cursor (`veil.ledger.stream`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select
+
+from veil.ledger.entry import SUBJECT
+from veil.ledger.stream import stream as rows_of
+from veil.store.schema import audit_checkpoints, audit_entries
+
+
+@dataclass(frozen=True)
+class StoredCheckpoint:
+    size: int
+    root: bytes
+    note: str
+
+
+def take_write_lock(conn: Connection) -> None:
+    """Make this transaction the log's only writer until it ends (waits for the current one).
+
+    PostgreSQL: EXCLUSIVE mode lets readers in but no other writer. SQLite: the engine
+    issues a deferred BEGIN, so a write that touches no row takes the lock at once, as
+    BEGIN IMMEDIATE would.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("LOCK TABLE audit_checkpoints IN EXCLUSIVE MODE")
+    else:
+        conn.exec_driver_sql("UPDATE audit_checkpoints SET size = size WHERE 0 = 1")
+
+
+def durable_commits(conn: Connection) -> None:
+    """Commits on this connection survive power loss, not only a crash of the process.
+
+    SQLite in WAL mode with synchronous=NORMAL (the engine's setting, right for ingest)
+    may lose the last commits if the machine stops; the ledger says "written" only once
+    they cannot be lost. PostgreSQL commits are durable already. Call outside a transaction.
+    """
+    if conn.dialect.name == "sqlite":
+        _driver(conn).execute("PRAGMA synchronous=FULL")
+
+
+def _driver(conn: Connection) -> Any:
+    """The DB-API connection under `conn` (sqlite3 or psycopg)."""
+    raw = conn.connection.driver_connection
+    if raw is None:
+        raise RuntimeError("the connection is closed")
+    return raw
+
+
+def stored_size(conn: Connection) -> int:
+    """The index the next entry gets: one past the highest stored."""
+    top = conn.execute(select(func.max(audit_entries.c.idx))).scalar()
+    return 0 if top is None else int(top) + 1
+
+
+def extent(conn: Connection) -> tuple[int, int | None, int | None]:
+    """Count, lowest and highest index of the stored entries."""
+    c = audit_entries.c
+    count, low, high = conn.execute(select(func.count(), func.min(c.idx), func.max(c.idx))).one()
+    return int(count), low, high
+
+
+def stream(conn: Connection, columns: str, low: int, high: int, chunk: int) -> Iterator[list[Any]]:
+    """Rows of `columns` for low <= idx < high in index order, through the driver's cursor."""
+    if not conn.in_transaction():
+        conn.begin()  # one snapshot for the whole read; the caller's connection ends it
+    return rows_of(_driver(conn), conn.dialect.name, columns, low, high, chunk)
+
+
+def worker_source(conn: Connection) -> tuple[str, str] | None:
+    """(backend, what its driver connects with) for another process to read this database
+    (None for an in-memory SQLite)."""
+    url = conn.engine.url
+    if url.get_backend_name() == "sqlite":
+        if url.database in (None, "", ":memory:"):
+            return None
+        return "sqlite", url.database
+    return "postgresql", url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def leaf_hash_chunks(conn: Connection, low: int, high: int, chunk: int) -> Iterator[list[bytes]]:
+    for rows in stream(conn, "leaf_hash", low, high, chunk):
+        yield [bytes(row[0]) for row in rows]
+
+
+def entry_chunks(conn: Connection, low: int, high: int, chunk: int) -> Iterator[list[bytes]]:
+    for rows in stream(conn, "entry", low, high, chunk):
+        yield [bytes(row[0]) for row in rows]
+
+
+def leaf_hash_at(conn: Connection, index: int) -> bytes | None:
+    value = conn.execute(
+        select(audit_entries.c.leaf_hash).where(audit_entries.c.idx == index)
+    ).scalar()
+    return None if value is None else bytes(value)
+
+
+def insert_entries(
+    conn: Connection, first: int, rows: Sequence[tuple[bytes, bytes, bytes | None]]
+) -> None:
+    """(entry, leaf hash, subject index) rows at indexes first, first + 1, ..."""
+    conn.execute(
+        insert(audit_entries),
+        [
+            {"idx": first + i, "entry": entry, "leaf_hash": leaf, "subject_index": subject}
+            for i, (entry, leaf, subject) in enumerate(rows)
+        ],
+    )
+
+
+def insert_checkpoint(conn: Connection, size: int, root: bytes, note: str) -> None:
+    conn.execute(
+        insert(audit_checkpoints).values(
+            size=size, root=root, note=note, created_at=dt.datetime.now(dt.UTC)
+        )
+    )
+
+
+def latest_checkpoint(conn: Connection) -> StoredCheckpoint | None:
+    c = audit_checkpoints.c
+    row = conn.execute(select(c.size, c.root, c.note).order_by(c.size.desc()).limit(1)).first()
+    return None if row is None else StoredCheckpoint(int(row[0]), bytes(row[1]), row[2])
+
+
+def checkpoints(conn: Connection) -> list[StoredCheckpoint]:
+    """Every stored checkpoint, smallest first."""
+    c = audit_checkpoints.c
+    rows = conn.execute(select(c.size, c.root, c.note).order_by(c.size))
+    return [StoredCheckpoint(int(size), bytes(root), note) for size, root, note in rows]
+
+
+def entries_of_subject(conn: Connection, subject_index: bytes) -> list[tuple[int, dict[str, Any]]]:
+    """(index, decoded entry) of every entry naming the subject, in log order.
+
+    The column only finds candidates: an entry counts when its own (hashed) `subject`
+    field names the index, so an edited column cannot attribute entries to someone else.
+    """
+    c = audit_entries.c
+    rows = conn.execute(
+        select(c.idx, c.entry).where(c.subject_index == subject_index).order_by(c.idx)
+    )
+    found = []
+    for idx, data in rows:
+        entry = json.loads(bytes(data))
+        if entry.get(SUBJECT) == subject_index.hex():
+            found.append((int(idx), entry))
+    return found
