@@ -73,4 +73,5 @@ clean: ## Remove the virtual environment and local data
 
 .PHONY: bench-disclose
 bench-disclose: install ## Disclosure benchmark: audited disclosures/s over HTTP, ledger on vs off (not in `make test`)
+	@scripts/system-deps wrk
 	$(VENV)/bin/python benchmarks/disclose.py

@@ -4,16 +4,17 @@ Run with `make bench-disclose` (or `.venv/bin/python benchmarks/disclose.py --he
 A synthetic population is ingested into a SQLite home under bench-data/; then the same
 server (uvicorn, in its own process, as `veil serve` runs it) is measured twice in one run:
 with the audit ledger as shipped, and with the ledger append switched off (a stand-in that
-records nothing; it exists only in this file). Concurrent clients send a mix of requests
-for a fixed time after a warm-up: lawful screenings, case-handling reads, and refusals,
-about subjects with records and without. Figures: disclosures per second, p50 and p99
-latency, and the ledger's cost as the share of throughput lost to it.
+records nothing; it exists only in this file). Concurrent connections from wrk (Debian's
+`wrk`, installed by `make bench-disclose`; a C client, so the client costs little of the
+two cores) send a mix of requests for a fixed time after a warm-up: lawful screenings,
+case-handling reads, and refusals, about subjects with records and without. Figures:
+disclosures per second, p50 and p99 latency, and the ledger's cost as the share of
+throughput lost to it.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import csv
 import json
 import os
@@ -27,7 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx2 as httpx
+import httpx2 as httpx  # only to wait for the server to answer
 
 ROOT = Path(__file__).resolve().parent.parent
 VEIL = str(Path(sys.executable).parent / "veil")
@@ -133,65 +134,63 @@ def requests_mix(
     return mix
 
 
-async def load(
-    url: str,
-    tokens: dict[str, str],
-    mix: list[tuple[str, dict[str, Any]]],
-    clients: int,
-    warmup: float,
-    seconds: float,
-) -> dict[str, float]:
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-    counting = False
-    stop = False
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
+WRK_SCRIPT = """
+local requests = {%s}
+local threads = {}
+local i = 0
+bad = 0  -- global: done() reads it from each thread
+function setup(thread) table.insert(threads, thread) end
+function init(args) i = math.random(#requests) end
+function request()
+  i = i %% #requests + 1
+  local r = requests[i]
+  return wrk.format("POST", "/api/v1/disclosures",
+    {["Authorization"] = "Bearer " .. r[1], ["Content-Type"] = "application/json"}, r[2])
+end
+function response(status, headers, body)
+  if status ~= 200 and status ~= 403 then bad = bad + 1 end
+end
+function done(summary, latency, requests)
+  local unexpected = 0
+  for _, thread in ipairs(threads) do unexpected = unexpected + thread:get("bad") end
+  io.write(string.format("VEIL %%d %%d %%d %%d %%d\\n", summary.requests, summary.duration,
+    latency:percentile(50), latency:percentile(99), unexpected))
+end
+"""
 
-        async def worker(offset: int) -> None:
-            i = offset
-            while not stop:
-                org, body = mix[i % len(mix)]
-                i += clients
-                started = time.perf_counter()
-                response = await client.post(
-                    "/api/v1/disclosures",
-                    json=body,
-                    headers={"Authorization": f"Bearer {tokens[org]}"},
-                )
-                if counting:
-                    latencies.append(time.perf_counter() - started)
-                    statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
 
-        tasks = [asyncio.create_task(worker(n)) for n in range(clients)]
-        await asyncio.sleep(warmup)
-        counting = True
-        began = time.perf_counter()
-        await asyncio.sleep(seconds)
-        counting = False
-        elapsed = time.perf_counter() - began
-        stop = True
-        await asyncio.gather(*tasks)
-    latencies.sort()
-    unexpected = {k: v for k, v in statuses.items() if k not in (200, 403)}
+def wrk_script(tokens: dict[str, str], mix: list[tuple[str, dict[str, Any]]], path: Path) -> Path:
+    """A wrk Lua script that cycles through `mix` (long brackets: no escaping needed)."""
+    rows = ",\n".join(
+        f"{{[==[{tokens[org]}]==], [==[{json.dumps(body, ensure_ascii=False)}]==]}}"
+        for org, body in mix
+    )
+    path.write_text(WRK_SCRIPT % rows, encoding="utf-8")
+    return path
+
+
+def load(url: str, script: Path, clients: int, warmup: float, seconds: float) -> dict[str, float]:
+    """Drive the server with wrk (one thread, `clients` connections); its figures."""
+    run = ["wrk", "-t1", f"-c{clients}", "-s", str(script), url]
+    subprocess.run(
+        [*run[:2], run[2], f"-d{max(1, round(warmup))}s", *run[3:]], check=True, capture_output=True
+    )
+    out = subprocess.run(
+        [*run[:3], f"-d{round(seconds)}s", *run[3:]], check=True, capture_output=True, text=True
+    ).stdout
+    line = next(x for x in out.splitlines() if x.startswith("VEIL "))
+    requests, micros, p50, p99, unexpected = (int(v) for v in line.split()[1:])
     if unexpected:
-        raise SystemExit(f"unexpected statuses: {unexpected}")
+        raise SystemExit(f"{unexpected} answers were neither 200 nor 403:\n{out}")
     return {
-        "rate": len(latencies) / elapsed,
-        "p50_ms": latencies[len(latencies) // 2] * 1000,
-        "p99_ms": latencies[int(len(latencies) * 0.99)] * 1000,
-        "requests": len(latencies),
-        "refused": statuses.get(403, 0),
+        "rate": requests / (micros / 1e6),
+        "p50_ms": p50 / 1000,
+        "p99_ms": p99 / 1000,
+        "requests": requests,
     }
 
 
-def measure(
-    folder: Path,
-    tokens: dict[str, str],
-    mix: list[tuple[str, dict[str, Any]]],
-    ledger: bool,
-    args: argparse.Namespace,
-) -> dict[str, float]:
+def measure(folder: Path, script: Path, ledger: bool, args: argparse.Namespace) -> dict[str, float]:
     port = free_port()
     server = subprocess.Popen(
         [
@@ -215,7 +214,7 @@ def measure(
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise SystemExit("the server did not start") from None
                 time.sleep(0.2)
-        return asyncio.run(load(url, tokens, mix, args.clients, args.warmup, args.seconds))
+        return load(url, script, args.clients, args.warmup, args.seconds)
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(timeout=30)
@@ -242,14 +241,15 @@ def main() -> None:
     folder = ROOT / "bench-data" / "disclose"
     print(f"Preparing {args.persons:,} persons in {folder} ...", flush=True)
     tokens, ids = prepare(folder, args.persons)
-    mix = requests_mix(ids, random.Random(1), 20_000)
+    mix = requests_mix(ids, random.Random(1), 5_000)
     print(
-        f"{args.clients} concurrent clients, {args.seconds:.0f} s measured after "
+        f"wrk, {args.clients} connections, {args.seconds:.0f} s measured after "
         f"{args.warmup:.0f} s warm-up, 2 runs",
         flush=True,
     )
-    without = measure(folder, tokens, mix, ledger=False, args=args)
-    audited = measure(folder, tokens, mix, ledger=True, args=args)
+    script = wrk_script(tokens, mix, folder / "requests.lua")
+    without = measure(folder, script, ledger=False, args=args)
+    audited = measure(folder, script, ledger=True, args=args)
     cost = 1 - audited["rate"] / without["rate"]
     print()
     print(f"{'server':<26}{'disclosures/s':>15}{'p50 ms':>10}{'p99 ms':>10}{'requests':>10}")

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Request
 
 from veil.api.problems import PROBLEM_RESPONSES, respond
-from veil.disclosure.outcome import handle
+from veil.disclosure.outcome import handle_async
 from veil.disclosure.request import DisclosureBody
 from veil.home import Home
 
@@ -89,7 +89,7 @@ def router(home: Home) -> APIRouter:
             **PROBLEM_RESPONSES,
         },
     )
-    def disclose(
+    async def disclose(
         body: DisclosureBody,
         request: Request,
         authorization: Annotated[str | None, Header()] = None,
@@ -99,7 +99,7 @@ def router(home: Home) -> APIRouter:
         Refusals are 403 problems whose bytes depend only on the request: a subject whose
         records are all sealed and a subject with none get the same answer.
         """
-        outcome = handle(home, bearer(authorization), body, request.state.request_id)
-        return respond(outcome) if outcome.is_problem else outcome.body
+        outcome = await handle_async(home, bearer(authorization), body, request.state.request_id)
+        return respond(outcome)
 
     return api

@@ -29,7 +29,8 @@ class Problem(BaseModel):
 
 
 def respond(outcome: Outcome) -> Response:
-    """An outcome as a response: problems as application/problem+json, compact and fixed."""
+    """An outcome as a response, serialised once: compact JSON, problems as
+    application/problem+json."""
     body = json.dumps(outcome.body, ensure_ascii=False, separators=(",", ":")).encode()
     media = MEDIA_TYPE if outcome.is_problem else "application/json"
     response = Response(body, status_code=outcome.status, media_type=media)

@@ -71,6 +71,22 @@ class Refused(Exception):
         self.purpose = purpose
 
 
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A decided request whose answer waits for its ledger entry to be durable."""
+
+    entry: dict[str, Any]
+    subject_index: bytes
+    _answer: dict[str, Any] | None  # None: refused
+    purpose: str
+
+    def release(self) -> dict[str, Any]:
+        """The answer (call only once `entry` is durable); Refused if not permitted."""
+        if self._answer is None:
+            raise Refused(self.purpose)
+        return self._answer
+
+
 class Door:
     def __init__(
         self,
@@ -116,18 +132,38 @@ class Door:
     def disclose(
         self, requester: Requester, request: DisclosureRequest, request_id: str
     ) -> dict[str, Any]:
+        """Decide, answer, make the ledger entry durable, and only then return the answer.
+
+        Refused if not permitted; LedgerUnavailable if the entry could not be written.
+        """
+        prepared = self.prepare(requester, request, request_id)
+        self.ledger.append(prepared.entry, prepared.subject_index)
+        return prepared.release()
+
+    def prepare(
+        self,
+        requester: Requester,
+        request: DisclosureRequest,
+        request_id: str,
+        conn: Connection | None = None,
+    ) -> Prepared:
+        """Steps 1 to 3: the decision, its ledger entry, and the answer held back.
+
+        The caller writes `entry` to the ledger and calls `release` only once it is durable
+        (`disclose` does; the HTTP route awaits the ledger without holding a thread).
+        """
         decision = self.decide(requester, request)
         audit_index = self._audit_index.of(request.id_number)
         entry = self._entry(requester, request, decision, request_id, audit_index)
         if not decision.allowed:
-            self.ledger.append(entry, audit_index)
-            raise Refused(request.purpose)
-        with self.engine.connect() as conn:
-            rows = records_of_subject(conn, self._records_index.of(request.id_number))
-            answer, disclosed = self._answer(conn, request, rows, audit_index)
+            return Prepared(entry, audit_index, None, request.purpose)
+        if conn is None:
+            with self.engine.connect() as own:
+                return self.prepare(requester, request, request_id, own)
+        rows = records_of_subject(conn, self._records_index.of(request.id_number))
+        answer, disclosed = self._answer(conn, request, rows, audit_index)
         entry["disclosed"] = disclosed
-        self.ledger.append(entry, audit_index)
-        return answer
+        return Prepared(entry, audit_index, answer, request.purpose)
 
     def _entry(
         self,

@@ -11,7 +11,7 @@ import hashlib
 import secrets
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from veil.disclosure.catalogue import DisclosureCatalogue
 from veil.disclosure.door import AuditLog, Requester
@@ -129,11 +129,15 @@ class Authenticator:
         self.engine, self.catalogue, self.identity = engine, catalogue, identity
         self.audit_index = audit_index
 
-    def requester(self, credential: str | None) -> Requester | None:
+    def requester(self, credential: str | None, conn: Connection | None = None) -> Requester | None:
+        """Who `credential` proves; `conn`, if given, is the request's own connection."""
         if not credential:
             return None
         if credential.startswith(TOKEN_PREFIX):
-            with self.engine.connect() as conn:
+            if conn is None:
+                with self.engine.connect() as own:
+                    holder = orgs.holder_of(own, token_hash(credential))
+            else:
                 holder = orgs.holder_of(conn, token_hash(credential))
             if holder is None:
                 return None

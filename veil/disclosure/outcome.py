@@ -7,10 +7,13 @@ the same answer or the same RFC 9457 problem.
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from veil.disclosure.door import DisclosureRequest, Refused
+from veil.disclosure.door import DisclosureRequest, Prepared, Refused
 from veil.disclosure.request import DisclosureBody
 from veil.ledger.log import LedgerUnavailable
 
@@ -63,11 +66,18 @@ def ledger_unavailable() -> Outcome:
     )
 
 
-def handle(home: Home, credential: str | None, body: DisclosureBody, request_id: str) -> Outcome:
-    who = home.authenticator.requester(credential)
-    if who is None:
-        return unauthenticated()
-    request = DisclosureRequest(
+def _prepare(
+    home: Home, credential: str | None, body: DisclosureBody, request_id: str
+) -> Prepared | Outcome:
+    with home.engine.connect() as conn:  # one connection for the whole request
+        who = home.authenticator.requester(credential, conn)
+        if who is None:
+            return unauthenticated()
+        return home.door.prepare(who, _request(body), request_id, conn)
+
+
+def _request(body: DisclosureBody) -> DisclosureRequest:
+    return DisclosureRequest(
         id_number=body.subject.id_number,
         purpose=body.purpose,
         case_number=body.case_number,
@@ -76,9 +86,46 @@ def handle(home: Home, credential: str | None, body: DisclosureBody, request_id:
         consent_ref=body.consent_ref,
         post=body.post,
     )
+
+
+def _release(prepared: Prepared) -> Outcome:
     try:
-        return Outcome(200, home.door.disclose(who, request, request_id))
+        return Outcome(200, prepared.release())
     except Refused as refused:
         return not_permitted(refused.purpose)
+
+
+def handle(home: Home, credential: str | None, body: DisclosureBody, request_id: str) -> Outcome:
+    """One request, start to finish, on the calling thread (the CLI)."""
+    prepared = _prepare(home, credential, body, request_id)
+    if isinstance(prepared, Outcome):
+        return prepared
+    try:
+        home.ledger.append(prepared.entry, prepared.subject_index)
     except LedgerUnavailable:
         return ledger_unavailable()
+    return _release(prepared)
+
+
+# Threads that only wait for the ledger's group commit, so that the event loop never does.
+# They hold no GIL while they wait; the loop keeps deciding and answering meanwhile.
+_LEDGER_WAITERS = ThreadPoolExecutor(max_workers=512, thread_name_prefix="veil-ledger-wait")
+
+
+async def handle_async(
+    home: Home, credential: str | None, body: DisclosureBody, request_id: str
+) -> Outcome:
+    """One request on the event loop (HTTP): the same steps as `handle`, awaiting the ledger.
+
+    Deciding and reading are short and run on the loop; waiting for the entry to become
+    durable does not hold it, so one loop serves every connection.
+    """
+    prepared = _prepare(home, credential, body, request_id)
+    if isinstance(prepared, Outcome):
+        return prepared
+    append = partial(home.ledger.append, prepared.entry, prepared.subject_index)
+    try:
+        await asyncio.get_running_loop().run_in_executor(_LEDGER_WAITERS, append)
+    except LedgerUnavailable:
+        return ledger_unavailable()
+    return _release(prepared)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -93,3 +94,17 @@ POSTGRESQL = Dialect("postgresql", "%s")
 
 def dialect_of(conn: Connection) -> Dialect:
     return SQLITE if conn.dialect.name == "sqlite" else POSTGRESQL
+
+
+def fetch_rows(conn: Connection, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    """Run one read on the driver's own cursor: plain tuples, no result objects.
+
+    For the statements every disclosure runs, where SQLAlchemy's result construction costs
+    more than the query; `sql` uses this dialect's placeholder.
+    """
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from veil.store.dialect import dialect_of
+from veil.store.dialect import dialect_of, fetch_rows
 from veil.store.schema import api_tokens, organisations
 
 
@@ -63,8 +63,8 @@ def holder_of(conn: Connection, token_hash: bytes) -> dict[str, Any] | None:
 
     Asked on every request, so its text is built once per dialect rather than per call.
     """
-    row = conn.exec_driver_sql(_holder_sql(dialect_of(conn).placeholder), (token_hash,)).first()
-    return dict(zip(_HOLDER, row, strict=True)) if row else None
+    rows = fetch_rows(conn, _holder_sql(dialect_of(conn).placeholder), (token_hash,))
+    return dict(zip(_HOLDER, rows[0], strict=True)) if rows else None
 
 
 _HOLDER = ("id", "name", "type", "revoked_at", "token_id", "officer")

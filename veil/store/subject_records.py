@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from veil.store.dialect import dialect_of
+from veil.store.dialect import dialect_of, fetch_rows
 from veil.store.schema import persons, records, seal_states
 
 _COLUMNS = (
@@ -45,7 +45,7 @@ def records_of_subject(conn: Connection, blind_index: bytes) -> list[dict[str, A
     disclosure, so its text is built once per dialect rather than per call.
     """
     sql, names = _statement(dialect_of(conn).placeholder)
-    return [dict(zip(names, row, strict=True)) for row in conn.exec_driver_sql(sql, (blind_index,))]
+    return [dict(zip(names, row, strict=True)) for row in fetch_rows(conn, sql, (blind_index,))]
 
 
 @cache
