@@ -62,34 +62,50 @@ def prepare(folder: Path, persons: int) -> tuple[dict[str, str], list[str]]:
     return tokens, ids
 
 
-def serve(folder: Path, port: int, ledger: bool) -> None:
-    """The server process: `veil serve`'s app, optionally with the ledger append off."""
-    os.environ["VEIL_HOME"] = str(folder)
-    os.environ.pop("VEIL_DATABASE_URL", None)
-    import uvicorn
+class NoLedger:
+    """Records nothing: the baseline the ledger's cost is measured against."""
 
-    from veil.api import create_app
+    def append(self, entry: Any, subject_index: bytes | None = None) -> int:
+        return 0
+
+    async def append_async(self, entry: Any, subject_index: bytes | None = None) -> int:
+        return 0
+
+    def entries_for_subject(self, conn: Any, subject_index: bytes) -> list[Any]:
+        return []
+
+    def close(self) -> None:
+        pass
+
+
+def app() -> Any:
+    """The app factory each server worker calls: `veil serve`'s, ledger on or off."""
+    from veil.api.app import SERVER_LEDGER_GATHER, create_app
     from veil.home import Home
 
-    home = Home()
+    home = Home(ledger_gather=float(os.environ.get("BENCH_GATHER", SERVER_LEDGER_GATHER)))
     home.check_ready()
-    if not ledger:
-
-        class NoLedger:
-            """Records nothing: the baseline the ledger's cost is measured against."""
-
-            def append(self, entry: Any, subject_index: bytes | None = None) -> int:
-                return 0
-
-            def entries_for_subject(self, conn: Any, subject_index: bytes) -> list[Any]:
-                return []
-
-            def close(self) -> None:
-                pass
-
+    if os.environ.get("BENCH_LEDGER") == "off":
         home.__dict__["ledger"] = NoLedger()
+    return create_app(home)
+
+
+def serve(folder: Path, port: int, ledger: bool, workers: int) -> None:
+    """The server process: uvicorn with `workers` processes, as `veil serve --workers`."""
+    os.environ["VEIL_HOME"] = str(folder)
+    os.environ.pop("VEIL_DATABASE_URL", None)
+    os.environ["BENCH_LEDGER"] = "on" if ledger else "off"
+    import uvicorn
+
     uvicorn.run(
-        create_app(home), host="127.0.0.1", port=port, log_level="warning", access_log=False
+        "disclose:app",
+        factory=True,
+        app_dir=str(Path(__file__).parent),
+        workers=workers,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
     )
 
 
@@ -200,6 +216,8 @@ def measure(folder: Path, script: Path, ledger: bool, args: argparse.Namespace) 
             str(folder),
             "--port",
             str(port),
+            "--workers",
+            str(args.workers),
             *([] if ledger else ["--no-ledger"]),
         ],
     )
@@ -231,19 +249,21 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32, help="concurrent connections")
     parser.add_argument("--seconds", type=float, default=15.0, help="measured time per run")
     parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument("--workers", type=int, default=1, help="server processes")
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--no-ledger", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve, args.port, ledger=not args.no_ledger)
+        serve(args.serve, args.port, ledger=not args.no_ledger, workers=args.workers)
         return
     folder = ROOT / "bench-data" / "disclose"
     print(f"Preparing {args.persons:,} persons in {folder} ...", flush=True)
     tokens, ids = prepare(folder, args.persons)
     mix = requests_mix(ids, random.Random(1), 5_000)
     print(
-        f"wrk, {args.clients} connections, {args.seconds:.0f} s measured after "
+        f"wrk, {args.clients} connections, {args.workers} server process(es), "
+        f"{args.seconds:.0f} s measured after "
         f"{args.warmup:.0f} s warm-up, 2 runs",
         flush=True,
     )

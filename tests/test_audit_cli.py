@@ -152,6 +152,17 @@ def test_verify_exits_1_and_names_the_modified_entry(veil_home: Path) -> None:
     assert text.exit_code == 1 and "does NOT verify" in text.stdout and "entry 2" in text.stdout
 
 
+def test_verify_subjects_holds_the_subject_index_column_to_the_entries(veil_home: Path) -> None:
+    home = logged(6)
+    tamper(home, "UPDATE audit_entries SET subject_index = NULL WHERE idx = 4")
+    assert run("verify").exit_code == 0
+    result = run("verify", "--subjects", "--json")
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["problems"] == [
+        "entry 4: its subject index column is not its entry's"
+    ]
+
+
 def test_verify_against_a_checkpoint_kept_from_before_finds_removed_entries(
     veil_home: Path, tmp_path: Path
 ) -> None:

@@ -422,9 +422,11 @@ def test_verify_detects_tampering(db: Engine, keys: KeyProvider, tampering: str)
     assert report(db, keys).ok
     tamper, problem = TAMPERING[tampering]
     tamper(db)
-    result = report(db, keys)
+    result = report(db, keys, subjects=True)
     assert not result.ok
     assert any(problem in p for p in result.problems), result.problems
+    if tampering.startswith("subject column"):
+        assert report(db, keys).ok  # the column is held to the entries only when asked
 
 
 def test_removing_the_newest_entries_with_their_checkpoints_shows_against_a_kept_one(
@@ -452,14 +454,24 @@ def test_verify_of_an_empty_log_is_ok(db: Engine, keys: KeyProvider) -> None:
 def test_verify_with_worker_processes_finds_what_one_process_finds(
     db: Engine, keys: KeyProvider
 ) -> None:
-    fill(db, keys, 150)
-    alone, shared = report(db, keys, workers=0), report(db, keys, workers=2, range_size=16)
+    with Ledger(db, keys, ORIGIN) as ledger:
+        for n in range(150):
+            ledger.append({"n": n}, bytes([n]) * 32 if n % 3 else None)
+
+    def both() -> tuple[VerifyReport, VerifyReport]:
+        alone = report(db, keys, workers=0, subjects=True)
+        return alone, report(db, keys, workers=2, range_size=16, subjects=True)
+
+    alone, shared = both()
     assert alone == shared and alone.ok and alone.size == 150
     _modify_with_its_leaf_hash(db)
     run(db, "UPDATE audit_entries SET entry = :e WHERE idx = 140", e=b"{}")
-    alone, shared = report(db, keys, workers=0), report(db, keys, workers=2, range_size=16)
-    assert alone == shared and not alone.ok
+    run(db, "UPDATE audit_entries SET subject_index = NULL WHERE idx = 100")
+    alone, shared = both()
+    assert (alone.ok, alone.size, alone.root) == (shared.ok, shared.size, shared.root)
+    assert not alone.ok and sorted(alone.problems) == sorted(shared.problems)
     assert any("entry 140" in p for p in shared.problems)
+    assert any("entry 100: its subject index column" in p for p in shared.problems)
 
 
 # --- reading -------------------------------------------------------------------------------

@@ -36,8 +36,11 @@ class InitResult:
 
 
 class Home:
-    def __init__(self, settings: Settings | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, *, ledger_gather: float = 0.0) -> None:
+        """`ledger_gather`: seconds the ledger's group commit waits for more entries (a
+        server's many concurrent requests then share one commit; see veil.ledger.log)."""
         self.settings = settings or Settings.from_env()
+        self.ledger_gather = ledger_gather
 
     @cached_property
     def engine(self) -> Engine:
@@ -71,7 +74,7 @@ class Home:
 
     @cached_property
     def ledger(self) -> Ledger:
-        return Ledger(self.engine, self.keys, origin=LEDGER_ORIGIN)
+        return Ledger(self.engine, self.keys, origin=LEDGER_ORIGIN, gather=self.ledger_gather)
 
     @cached_property
     def identity(self) -> IdentityCheck:

@@ -61,3 +61,16 @@ def create_app(home: Home | None = None) -> FastAPI:
     app.include_router(audit.router(home))
     app.add_middleware(BodyLimit, limits={"/api/v1/ingest": admin.INGEST_LIMIT})
     return app
+
+
+# How long the server's ledger waits for concurrent requests to share a group commit.
+# Measured in benchmarks/disclose.py: a few milliseconds roughly double the entries per
+# commit under load, for that much added latency.
+SERVER_LEDGER_GATHER = 0.003
+
+
+def server_app() -> FastAPI:
+    """The app `veil serve` runs in each worker process (uvicorn factory)."""
+    home = Home(ledger_gather=SERVER_LEDGER_GATHER)
+    home.check_ready()
+    return create_app(home)

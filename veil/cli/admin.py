@@ -32,19 +32,30 @@ def init(as_json: bool = JSON_OPTION) -> None:
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port", help="Port to listen on."),
+    workers: int = typer.Option(
+        1, "--workers", min=1, help="Server processes (each with its own event loop)."
+    ),
 ) -> None:
     """Start the HTTP API and its OpenAPI page (/docs)."""
     import uvicorn
 
-    from veil.api import create_app
-
     home = Home()
     try:
         home.check_ready()
+        _ = home.pdp  # a policy that does not validate stops the start here, with its reason
     except RuntimeError as exc:
         fail(str(exc), as_json=False)
     stdout.print(f"Veil serving on http://{host}:{port}  (API docs at /docs)")
-    uvicorn.run(create_app(home), host=host, port=port, log_level="info")
+    if home.settings.identity_check == "demo":
+        stdout.print("[bold yellow]Demo identity check in use: for local use only.[/]")
+    uvicorn.run(
+        "veil.api.app:server_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+    )
 
 
 db_app = typer.Typer(help="Database schema: upgrade and check.", no_args_is_help=True)

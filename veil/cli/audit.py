@@ -49,6 +49,11 @@ def verify(
         "--against",
         help="A checkpoint note fetched earlier: the log must still extend it (repeatable).",
     ),
+    subjects: bool = typer.Option(
+        False,
+        "--subjects",
+        help="Also hold each entry's subject index column to the entry (slower).",
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Recompute the log from its entries and check its checkpoints; exit 1 on any problem.
@@ -76,6 +81,7 @@ def verify(
                 conn,
                 reader.verifier,
                 witnessed=witnessed,
+                subjects=subjects,
                 progress=lambda done, total: progress.update(task, completed=done, total=total),
             )
     if as_json:

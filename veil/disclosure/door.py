@@ -34,6 +34,10 @@ PURGED = "purged"
 class AuditLog(Protocol):
     def append(self, entry: Mapping[str, Any], subject_index: bytes | None = None) -> int: ...
 
+    async def append_async(
+        self, entry: Mapping[str, Any], subject_index: bytes | None = None
+    ) -> int: ...
+
     def entries_for_subject(
         self, conn: Connection, subject_index: bytes
     ) -> list[dict[str, Any]]: ...

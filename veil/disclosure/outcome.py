@@ -7,10 +7,7 @@ the same answer or the same RFC 9457 problem.
 
 from __future__ import annotations
 
-import asyncio
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from veil.disclosure.door import DisclosureRequest, Prepared, Refused
@@ -107,11 +104,6 @@ def handle(home: Home, credential: str | None, body: DisclosureBody, request_id:
     return _release(prepared)
 
 
-# Threads that only wait for the ledger's group commit, so that the event loop never does.
-# They hold no GIL while they wait; the loop keeps deciding and answering meanwhile.
-_LEDGER_WAITERS = ThreadPoolExecutor(max_workers=512, thread_name_prefix="veil-ledger-wait")
-
-
 async def handle_async(
     home: Home, credential: str | None, body: DisclosureBody, request_id: str
 ) -> Outcome:
@@ -123,9 +115,8 @@ async def handle_async(
     prepared = _prepare(home, credential, body, request_id)
     if isinstance(prepared, Outcome):
         return prepared
-    append = partial(home.ledger.append, prepared.entry, prepared.subject_index)
     try:
-        await asyncio.get_running_loop().run_in_executor(_LEDGER_WAITERS, append)
+        await home.ledger.append_async(prepared.entry, prepared.subject_index)
     except LedgerUnavailable:
         return ledger_unavailable()
     return _release(prepared)

@@ -11,11 +11,15 @@ any failure drops the in-memory tree, rebuilt from the database before the next 
 
 from __future__ import annotations
 
+import asyncio
+import fcntl
 import threading
+import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import Connection, Engine
 
@@ -41,29 +45,81 @@ class LedgerUnavailable(RuntimeError):
     """The entry could not be made durable: the caller must refuse what it was recording."""
 
 
+def _unavailable(error: BaseException) -> LedgerUnavailable:
+    failure = LedgerUnavailable(f"the audit ledger could not be written: {error}")
+    failure.__cause__ = error
+    return failure
+
+
+def sqlite_file(engine: Engine) -> str | None:
+    """The file of a SQLite database, or None (another database, or SQLite in memory)."""
+    url = engine.url
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return str(url.database)
+
+
+def _resolve(waiting: list[_Pending]) -> None:
+    """On the loop: hand the writer's results to the requests still awaiting them."""
+    for pending in waiting:
+        future = pending.future
+        if future is None or future.done():
+            continue
+        if pending.error is not None:
+            future.set_exception(_unavailable(pending.error))
+        else:
+            future.set_result(pending.index)
+
+
 @dataclass(eq=False)
 class _Pending:
     entry: bytes
     leaf: bytes
     subject: bytes | None
+    # Who waits: a thread on `done`, or a coroutine on `future` (resolved on its loop).
+    future: asyncio.Future[int] | None = None
     done: threading.Event = field(default_factory=threading.Event)
     index: int = -1
     error: BaseException | None = None
+
+
+def _settle(batch: list[_Pending], first: int, error: BaseException | None) -> None:
+    """Tell every waiter of a batch its index (or the error): threads directly, each event
+    loop with one call for all of its coroutines rather than one wake-up per entry."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[_Pending]] = {}
+    for offset, pending in enumerate(batch):
+        pending.index, pending.error = (-1, error) if error else (first + offset, None)
+        if pending.future is None:
+            pending.done.set()
+        else:
+            by_loop.setdefault(pending.future.get_loop(), []).append(pending)
+    for loop, waiting in by_loop.items():
+        with suppress(RuntimeError):  # a closed loop: nobody is waiting any more
+            loop.call_soon_threadsafe(_resolve, waiting)
 
 
 class Ledger(LedgerReader):
     """The audit ledger of one database: append from any thread; `close` when done."""
 
     def __init__(
-        self, engine: Engine, keys: KeyProvider, origin: str, *, max_batch: int = 4096
+        self,
+        engine: Engine,
+        keys: KeyProvider,
+        origin: str,
+        *,
+        max_batch: int = 4096,
+        gather: float = 0.0,
     ) -> None:
+        """`gather`: seconds a commit waits, once an entry is queued, for others to join."""
         super().__init__(engine, keys, origin)
         self._max_batch = max_batch
+        self._gather = gather
         self._queue: deque[_Pending] = deque()
         self._wake = threading.Condition()
         self._closed = False
         self._tree: CompactTree | None = None
         self._conn: Connection | None = None
+        self._lock_file: BinaryIO | None = None
         self._writer = threading.Thread(target=self._run, name="veil-ledger-writer", daemon=True)
         self._writer.start()
 
@@ -73,19 +129,34 @@ class Ledger(LedgerReader):
         Blocks until the entry is committed. LedgerUnavailable if it could not be written:
         then nothing of it is stored. TypeError or ValueError for an entry that is not JSON.
         """
+        pending = self._queue_entry(entry, subject_index, None)
+        pending.done.wait()
+        if pending.error is not None:
+            raise _unavailable(pending.error)
+        return pending.index
+
+    async def append_async(
+        self, entry: Mapping[str, Any], subject_index: bytes | None = None
+    ) -> int:
+        """`append` for an event loop: waits for the commit without holding a thread."""
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._queue_entry(entry, subject_index, future)
+        return await future
+
+    def _queue_entry(
+        self,
+        entry: Mapping[str, Any],
+        subject_index: bytes | None,
+        future: asyncio.Future[int] | None,
+    ) -> _Pending:
         data = encode_entry(entry, subject_index)
-        pending = _Pending(data, leaf_hash(data), subject_index)
+        pending = _Pending(data, leaf_hash(data), subject_index, future)
         with self._wake:
             if self._closed:
                 raise LedgerUnavailable("the audit ledger is closed")
             self._queue.append(pending)
             self._wake.notify()
-        pending.done.wait()
-        if pending.error is not None:
-            raise LedgerUnavailable(
-                f"the audit ledger could not be written: {pending.error}"
-            ) from pending.error
-        return pending.index
+        return pending
 
     def close(self) -> None:
         """Commit what is queued, then stop the writer. Later appends raise LedgerUnavailable."""
@@ -93,6 +164,9 @@ class Ledger(LedgerReader):
             self._closed = True
             self._wake.notify_all()
         self._writer.join()
+        if self._lock_file is not None:
+            self._lock_file.close()
+            self._lock_file = None
 
     def __enter__(self) -> Ledger:
         return self
@@ -113,19 +187,23 @@ class Ledger(LedgerReader):
                     self._wake.wait()
                 if not self._queue:
                     break
+                # Let a few more requests join this commit: each commit costs the process's
+                # one interpreter lock about the same, however few entries it carries.
+                deadline = time.monotonic() + self._gather
+                while len(self._queue) < self._max_batch and not self._closed:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    self._wake.wait(remaining)
                 take = min(len(self._queue), self._max_batch)
                 batch = [self._queue.popleft() for _ in range(take)]
             try:
                 first = self._commit(batch)
             except Exception as exc:  # every waiter hears of it; the caller fails closed
                 self._reset()
-                for pending in batch:
-                    pending.error = exc
-                    pending.done.set()
+                _settle(batch, -1, exc)
             else:
-                for offset, pending in enumerate(batch):
-                    pending.index = first + offset
-                    pending.done.set()
+                _settle(batch, first, None)
         self._reset()
 
     def _commit(self, batch: list[_Pending]) -> int:
@@ -134,7 +212,7 @@ class Ledger(LedgerReader):
             self._tree = self._load_tree()  # outside the lock: other writers carry on
         tree = self._tree
         conn = self._connection()
-        with conn.begin():
+        with self._writers_turn(), conn.begin():
             take_write_lock(conn)
             size = stored_size(conn)
             if size < tree.size:
@@ -150,6 +228,27 @@ class Ledger(LedgerReader):
             insert_checkpoint(conn, grown.size, root, note)
         self._tree = grown
         return size
+
+    @contextmanager
+    def _writers_turn(self) -> Iterator[None]:
+        """Wait for the other processes' ledger writers, if the database is a SQLite file.
+
+        SQLite's own busy handler polls with sleeps of up to 100 ms, so two server workers
+        waiting on each other's commits would add that to every request; a blocking file
+        lock hands over the moment the holder is done. PostgreSQL's table lock already
+        does; there this is a no-op. The lock is released if the process dies.
+        """
+        path = sqlite_file(self._engine)
+        if path is None:
+            yield
+            return
+        if self._lock_file is None:
+            self._lock_file = open(f"{path}.ledger-lock", "a+b")  # noqa: SIM115 - kept open
+        fcntl.flock(self._lock_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
 
     def _load_tree(self) -> CompactTree:
         tree = CompactTree()

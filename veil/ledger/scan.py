@@ -3,6 +3,9 @@
 A range starts at a position aligned to a power of two at least its length, so its perfect
 subtrees are subtrees of the whole tree: ranges scanned apart (in worker processes, as
 `python -m veil.ledger.scan`) combine into the root without rehashing anything.
+
+Per entry this is one row read and two SHA-256 calls (its leaf, and about one node), each
+mostly Python's call overhead: the loops below stay in list comprehensions and slices.
 """
 
 from __future__ import annotations
@@ -10,24 +13,18 @@ from __future__ import annotations
 import json
 import sys
 from binascii import hexlify
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from hashlib import sha256
-from itertools import repeat
 from typing import Any
 
+from veil.ledger.checkpoint import Checkpoint
 from veil.ledger.merkle import CompactTree, fold
-from veil.ledger.stream import collector_paused, connect, stream
-
-# Rows of the given columns for low <= idx < high, in index order, a chunk at a time.
-RowSource = Callable[[str, int, int], Iterator[list[Any]]]
+from veil.ledger.stream import Source, collector_paused, connect
 
 CHUNK = 1 << 14
 PROBLEMS_PER_RANGE = 20
-_COLUMNS = "entry, leaf_hash, subject_index"
 _FIELD = b'"subject":"'
-_NO_INDEX = bytes(32)  # no HMAC-SHA256 is all zeros
-_NO_INDEX_HEX = hexlify(_NO_INDEX)
 
 
 @dataclass(frozen=True)
@@ -35,32 +32,31 @@ class Job:
     low: int  # entries with low <= idx < high ...
     high: int
     position: int  # ... stand at positions position, position + 1, ... of the log
-    sizes: tuple[int, ...] = ()  # checkpoint sizes in (position, position + high - low]
-    # Whether every index in [low, high) is known to be there (from the count, lowest and
-    # highest of a primary key): then indexes need not be read, nor checked one by one.
+    origin: str  # the name the checkpoints' notes must state
+    extra: tuple[int, ...] = ()  # further tree sizes to give the root of (from elsewhere)
+    # Whether every index in [low, high) is known to be there (the lowest is 0, the highest
+    # high - 1, and each range holds as many rows as it should): then indexes are not read.
     whole: bool = True
+    subjects: bool = False  # also hold each entry's subject index column to the entry
 
     def as_json(self) -> dict[str, Any]:
-        return {
-            "low": self.low,
-            "high": self.high,
-            "position": self.position,
-            "sizes": self.sizes,
-            "whole": self.whole,
-        }
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Job:
-        sizes = tuple(data["sizes"])
-        return cls(data["low"], data["high"], data["position"], sizes, data["whole"])
+        return cls(**{**data, "extra": tuple(data["extra"])})
 
 
 @dataclass
 class RangeResult:
+    """What a range contributes: its subtrees, and for each checkpoint (or extra size) in
+    it, the fold of its part of that tree, to be finished with the subtrees before it."""
+
     position: int
     rows: int = 0
     subtrees: list[tuple[int, bytes]] = field(default_factory=list)  # (level, hash), largest first
-    folds: dict[int, bytes] = field(default_factory=dict)  # size -> root of this range's part
+    folds: dict[int, bytes] = field(default_factory=dict)  # size -> this range's part of the root
+    stored: dict[int, bytes] = field(default_factory=dict)  # size -> the root its checkpoint says
     problems: list[str] = field(default_factory=list)
     omitted: int = 0  # problems found beyond PROBLEMS_PER_RANGE
 
@@ -76,6 +72,7 @@ class RangeResult:
             "rows": self.rows,
             "subtrees": [[level, h.hex()] for level, h in self.subtrees],
             "folds": [[size, h.hex()] for size, h in self.folds.items()],
+            "stored": [[size, h.hex()] for size, h in self.stored.items()],
             "problems": self.problems,
             "omitted": self.omitted,
         }
@@ -87,51 +84,60 @@ class RangeResult:
             rows=data["rows"],
             subtrees=[(level, bytes.fromhex(h)) for level, h in data["subtrees"]],
             folds={size: bytes.fromhex(h) for size, h in data["folds"]},
+            stored={size: bytes.fromhex(h) for size, h in data["stored"]},
             problems=data["problems"],
             omitted=data["omitted"],
         )
 
 
-def scan_range(rows: RowSource, job: Job) -> RangeResult:
+def scan_range(source: Source, job: Job) -> RangeResult:
     with collector_paused():
-        return _scan(rows, job)
+        return _scan(source, job)
 
 
-def _scan(source: RowSource, job: Job) -> RangeResult:
+def _scan(source: Source, job: Job) -> RangeResult:
     result = RangeResult(job.position)
+    span = (job.position, job.position + job.high - job.low)
+    for size, root, note in source.checkpoints(*span):
+        result.stored[size] = root
+        if not note.startswith(Checkpoint(job.origin, size, root).body() + "\n"):
+            result.problem(f"checkpoint {size}: its note does not state its root")
+    sizes = sorted(set(result.stored) | {s for s in job.extra if span[0] < s <= span[1]})
     tree = CompactTree()  # this range's own, from its first position
-    sizes = sorted(job.sizes)
     expected = job.low
-    columns = _COLUMNS if job.whole else "idx, " + _COLUMNS
-    for rows in source(columns, job.low, job.high):
+    columns = ("" if job.whole else "idx, ") + "entry, leaf_hash"
+    columns += ", subject_index" if job.subjects else ""
+    for rows in source.rows(columns, job.low, job.high):
+        values = tuple(zip(*rows, strict=True))
         indexes: Sequence[int]
         if job.whole:
-            entries, stored, subjects = zip(*rows, strict=True)
-            indexes = range(expected, expected + len(entries))
-            expected += len(entries)
+            indexes = range(expected, expected + len(rows))
+            expected += len(rows)
         else:
-            indexes, entries, stored, subjects = zip(*rows, strict=True)
+            indexes, values = values[0], values[1:]
             expected = _check_order(result, indexes, expected)
-        hashes = _leaf_hashes(result, indexes, entries, stored)
-        _check_subjects(result, indexes, entries, subjects)
+        hashes = _leaf_hashes(result, indexes, values[0], values[1])
+        if job.subjects:
+            _check_subjects(result, indexes, values[0], values[2])
         # Every CHUNK but the last is full, so each starts aligned: its perfect subtrees
         # are the tree's, and the root at a checkpoint inside it is a fold of what came
         # before and the chunk's subtrees up to the checkpoint.
         levels = _levels(hashes)
+        before = tree.stack
         while sizes and sizes[0] - job.position <= tree.size + len(hashes):
             offset = sizes[0] - job.position - tree.size
-            inside = [subtree for _, subtree in _prefix(levels, offset)]
-            result.folds[sizes.pop(0)] = fold(tree.stack + inside)
-        for level, subtree in _prefix(levels, len(hashes)):
+            result.folds[sizes.pop(0)] = fold(before + _prefix(levels, offset))
+        whole_chunk = zip(_set_bits(len(hashes)), _prefix(levels, len(hashes)), strict=True)
+        for level, subtree in whole_chunk:
             tree.push(level, subtree)
     result.rows = tree.size
     result.subtrees = tree.subtrees()
     return result
 
 
-def _check_order(result: RangeResult, indexes: tuple[int, ...], expected: int) -> int:
+def _check_order(result: RangeResult, indexes: Sequence[int], expected: int) -> int:
     """Report indexes missing before or among these; the index expected next."""
-    if indexes == tuple(range(expected, expected + len(indexes))):
+    if tuple(indexes) == tuple(range(expected, expected + len(indexes))):
         return expected + len(indexes)
     for index in indexes:
         if index == expected + 1:
@@ -166,24 +172,22 @@ def _check_subjects(
     """Each entry's `subject` field and its subject index column name the same subject (or
     neither names one): else a subject's history could be edited without touching a hash.
 
-    Compared for a whole chunk at once: the column's values in hex, all joined, against
-    the 64 characters after the last `"subject":"` of each entry (sorted keys put it near
-    the end). Only where the two differ is an entry parsed, to be sure.
+    A quick look first (sorted keys put `subject` near the end, so search from there);
+    an entry that fails it is parsed, to be sure.
     """
     try:
-        column = hexlify(b"".join([subject or _NO_INDEX for subject in subjects]))
-        found = list(map(bytes.rfind, entries, repeat(_FIELD)))
-        stated = b"".join(
-            [
-                entry[at + len(_FIELD) : at + len(_FIELD) + 64] if at >= 0 else _NO_INDEX_HEX
-                for entry, at in zip(entries, found, strict=True)
-            ]
-        )
-        if stated == column:
-            return
-    except TypeError:  # a value edited into another type: look at each row
-        pass
-    for index, entry, subject in zip(indexes, entries, subjects, strict=True):
+        doubtful = [
+            (index, entry, subject)
+            for index, entry, subject in zip(indexes, entries, subjects, strict=True)
+            if (
+                _FIELD in entry
+                if subject is None
+                else entry.rfind(_FIELD + hexlify(subject) + b'"') < 0
+            )
+        ]
+    except TypeError:  # a value edited into another type: parse every entry
+        doubtful = list(zip(indexes, entries, subjects, strict=True))
+    for index, entry, subject in doubtful:
         if _named_subject(entry) != (None if subject is None else _blob(subject).hex()):
             result.problem(f"entry {index}: its subject index column is not its entry's")
 
@@ -209,14 +213,14 @@ def _levels(hashes: list[bytes]) -> list[list[bytes]]:
     return levels
 
 
-def _prefix(levels: list[list[bytes]], count: int) -> list[tuple[int, bytes]]:
-    """(level, hash) of the perfect subtrees that make up the first `count` leaves."""
-    found = []
-    for level in range(count.bit_length() - 1, -1, -1):
-        if count >> level & 1:
-            start = count >> (level + 1) << (level + 1)
-            found.append((level, levels[level][start >> level]))
-    return found
+def _set_bits(count: int) -> list[int]:
+    """The levels of the perfect subtrees that make up `count` leaves, largest first."""
+    return [level for level in range(count.bit_length() - 1, -1, -1) if count >> level & 1]
+
+
+def _prefix(levels: list[list[bytes]], count: int) -> list[bytes]:
+    """The perfect subtrees that make up the first `count` leaves, largest first."""
+    return [levels[level][count >> level & ~1] for level in _set_bits(count)]
 
 
 def _blob(value: object) -> bytes:
@@ -228,19 +232,15 @@ def _blob(value: object) -> bytes:
 
 def main() -> None:
     """Worker: {"backend", "dsn"} on the first line of stdin, then one Job per line."""
-    source = json.loads(sys.stdin.readline())
-    backend = source["backend"]
-    raw = connect(backend, source["dsn"])
+    database = json.loads(sys.stdin.readline())
+    source = connect(database["backend"], database["dsn"], CHUNK)
     try:
         for line in sys.stdin:
-            job = Job.from_json(json.loads(line))
-            result = scan_range(
-                lambda columns, low, high: stream(raw, backend, columns, low, high, CHUNK), job
-            )
+            result = scan_range(source, Job.from_json(json.loads(line)))
             sys.stdout.write(json.dumps(result.as_json()) + "\n")
             sys.stdout.flush()
     finally:
-        raw.close()
+        source.raw.close()
 
 
 if __name__ == "__main__":

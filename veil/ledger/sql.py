@@ -10,18 +10,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, func, insert, select
 
 from veil.ledger.entry import SUBJECT
-from veil.ledger.stream import stream as rows_of
+from veil.ledger.stream import Source
 from veil.store.schema import audit_checkpoints, audit_entries
 
 
-@dataclass(frozen=True)
-class StoredCheckpoint:
+class StoredCheckpoint(NamedTuple):
     size: int
     root: bytes
     note: str
@@ -65,18 +63,21 @@ def stored_size(conn: Connection) -> int:
     return 0 if top is None else int(top) + 1
 
 
-def extent(conn: Connection) -> tuple[int, int | None, int | None]:
-    """Count, lowest and highest index of the stored entries."""
-    c = audit_entries.c
-    count, low, high = conn.execute(select(func.count(), func.min(c.idx), func.max(c.idx))).one()
-    return int(count), low, high
+def index_range(conn: Connection) -> tuple[int | None, int | None]:
+    """Lowest and highest index of the stored entries (from the primary key alone)."""
+    # Apart: SQLite reads min() or max() alone from the end of the key, but both at once
+    # by scanning the table.
+    idx = audit_entries.c.idx
+    low = conn.execute(select(func.min(idx))).scalar()
+    high = conn.execute(select(func.max(idx))).scalar()
+    return low, high
 
 
-def stream(conn: Connection, columns: str, low: int, high: int, chunk: int) -> Iterator[list[Any]]:
-    """Rows of `columns` for low <= idx < high in index order, through the driver's cursor."""
+def source(conn: Connection, chunk: int) -> Source:
+    """Bulk reads of the log through `conn`'s driver, in `conn`'s transaction."""
     if not conn.in_transaction():
         conn.begin()  # one snapshot for the whole read; the caller's connection ends it
-    return rows_of(_driver(conn), conn.dialect.name, columns, low, high, chunk)
+    return Source(_driver(conn), conn.dialect.name, chunk)
 
 
 def worker_source(conn: Connection) -> tuple[str, str] | None:
@@ -91,12 +92,12 @@ def worker_source(conn: Connection) -> tuple[str, str] | None:
 
 
 def leaf_hash_chunks(conn: Connection, low: int, high: int, chunk: int) -> Iterator[list[bytes]]:
-    for rows in stream(conn, "leaf_hash", low, high, chunk):
+    for rows in source(conn, chunk).rows("leaf_hash", low, high):
         yield [bytes(row[0]) for row in rows]
 
 
 def entry_chunks(conn: Connection, low: int, high: int, chunk: int) -> Iterator[list[bytes]]:
-    for rows in stream(conn, "entry", low, high, chunk):
+    for rows in source(conn, chunk).rows("entry", low, high):
         yield [bytes(row[0]) for row in rows]
 
 
@@ -132,13 +133,6 @@ def latest_checkpoint(conn: Connection) -> StoredCheckpoint | None:
     c = audit_checkpoints.c
     row = conn.execute(select(c.size, c.root, c.note).order_by(c.size.desc()).limit(1)).first()
     return None if row is None else StoredCheckpoint(int(row[0]), bytes(row[1]), row[2])
-
-
-def checkpoints(conn: Connection) -> list[StoredCheckpoint]:
-    """Every stored checkpoint, smallest first."""
-    c = audit_checkpoints.c
-    rows = conn.execute(select(c.size, c.root, c.note).order_by(c.size))
-    return [StoredCheckpoint(int(size), bytes(root), note) for size, root, note in rows]
 
 
 def entries_of_subject(conn: Connection, subject_index: bytes) -> list[tuple[int, dict[str, Any]]]:
