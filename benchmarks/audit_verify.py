@@ -158,10 +158,10 @@ def bench_verify(home: Home, count: int, repeat: int) -> list[Step]:
     verifier = Signer(LEDGER_ORIGIN, home.keys.audit_signing_key()).verifier
     reports = []
 
-    def verify(workers: int | None) -> Callable[[], None]:
+    def verify(workers: int | None, subjects: bool = False) -> Callable[[], None]:
         def run() -> None:
             with home.engine.connect() as conn:
-                reports.append(verify_log(conn, verifier, workers=workers))
+                reports.append(verify_log(conn, verifier, workers=workers, subjects=subjects))
 
         return run
 
@@ -174,6 +174,7 @@ def bench_verify(home: Home, count: int, repeat: int) -> list[Step]:
         ),
         Step("verify, one process", count, best_of(repeat, verify(0))),
         Step("verify (default workers)", count, best_of(repeat, verify(None))),
+        Step("verify --subjects", count, best_of(repeat, verify(None, subjects=True))),
     ]
     if not all(r.ok and r.size == count for r in reports):
         raise SystemExit(f"verify failed on the benchmark log: {reports[-1].problems[:5]}")

@@ -66,7 +66,7 @@ def create_app(home: Home | None = None) -> FastAPI:
 # How long the server's ledger waits for concurrent requests to share a group commit.
 # Measured in benchmarks/disclose.py: a few milliseconds roughly double the entries per
 # commit under load, for that much added latency.
-SERVER_LEDGER_GATHER = 0.003
+SERVER_LEDGER_GATHER = 0.005
 
 
 def server_app() -> FastAPI:

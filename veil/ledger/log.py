@@ -29,11 +29,11 @@ from veil.ledger.entry import encode_entry
 from veil.ledger.merkle import CompactTree, leaf_hash
 from veil.ledger.reader import LedgerReader
 from veil.ledger.sql import (
+    append_batch,
     durable_commits,
-    insert_checkpoint,
-    insert_entries,
     leaf_hash_chunks,
     stored_size,
+    stored_size_fast,
     take_write_lock,
 )
 from veil.ledger.stream import collector_paused
@@ -117,6 +117,7 @@ class Ledger(LedgerReader):
         self._queue: deque[_Pending] = deque()
         self._wake = threading.Condition()
         self._closed = False
+        self._idle = False  # the writer waits for a first entry (appends must wake it)
         self._tree: CompactTree | None = None
         self._conn: Connection | None = None
         self._lock_file: BinaryIO | None = None
@@ -155,7 +156,8 @@ class Ledger(LedgerReader):
             if self._closed:
                 raise LedgerUnavailable("the audit ledger is closed")
             self._queue.append(pending)
-            self._wake.notify()
+            if self._idle:
+                self._wake.notify()
         return pending
 
     def close(self) -> None:
@@ -184,17 +186,18 @@ class Ledger(LedgerReader):
         while True:
             with self._wake:
                 while not self._queue and not self._closed:
+                    self._idle = True
                     self._wake.wait()
+                self._idle = False
                 if not self._queue:
                     break
-                # Let a few more requests join this commit: each commit costs the process's
-                # one interpreter lock about the same, however few entries it carries.
-                deadline = time.monotonic() + self._gather
-                while len(self._queue) < self._max_batch and not self._closed:
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:
-                        break
-                    self._wake.wait(remaining)
+            if self._gather and not self._closed:
+                # Let more requests join this commit: a commit costs the process's one
+                # interpreter lock about the same however few entries it carries. Appends
+                # made meanwhile do not wake the writer (it is not idle), so waiting here
+                # costs the request threads nothing.
+                time.sleep(self._gather)
+            with self._wake:
                 take = min(len(self._queue), self._max_batch)
                 batch = [self._queue.popleft() for _ in range(take)]
             try:
@@ -214,7 +217,7 @@ class Ledger(LedgerReader):
         conn = self._connection()
         with self._writers_turn(), conn.begin():
             take_write_lock(conn)
-            size = stored_size(conn)
+            size = stored_size_fast(conn)
             if size < tree.size:
                 raise RuntimeError(f"the stored log has {size} entries, fewer than {tree.size}")
             # Another process appended since: its entries are committed, so are ours to add.
@@ -224,8 +227,7 @@ class Ledger(LedgerReader):
             grown.extend([p.leaf for p in batch])
             root = grown.root()
             note = self._signer.sign_checkpoint(Checkpoint(self.origin, grown.size, root))
-            insert_entries(conn, size, [(p.entry, p.leaf, p.subject) for p in batch])
-            insert_checkpoint(conn, grown.size, root, note)
+            append_batch(conn, size, [(p.entry, p.leaf, p.subject) for p in batch], root, note)
         self._tree = grown
         return size
 

@@ -108,3 +108,12 @@ def fetch_rows(conn: Connection, sql: str, params: tuple[Any, ...]) -> list[tupl
         return list(cursor.fetchall())
     finally:
         cursor.close()
+
+
+def execute_rows(conn: Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
+    """`executemany` on the driver's own cursor: no result objects (see fetch_rows)."""
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(sql, rows)
+    finally:
+        cursor.close()
