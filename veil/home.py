@@ -19,6 +19,7 @@ from veil.ledger.log import Ledger
 from veil.records.catalogue import Catalogue, load_catalogue
 from veil.sealing.pack import RuleSet, load_ruleset
 from veil.store.database import current_revision, head_revision, open_engine, upgrade
+from veil.store.seals import events_digest
 
 # The C2SP checkpoint origin line: names this log.
 LEDGER_ORIGIN = "veil.local/audit"
@@ -120,7 +121,16 @@ class Home:
             unchanged=report.unchanged,
             rejected=report.rejected,
             seal_changes=report.seal_changes,
+            **self.seal_run_record(report.seal_run),
         )
+
+    def seal_run_record(self, run_id: int | None) -> dict[str, object]:
+        """What the ledger keeps of a committed seal run: its events' count and digest."""
+        if run_id is None:
+            return {}
+        with self.engine.connect() as conn:
+            count, digest = events_digest(conn, run_id)
+        return {"seal_run": {"id": run_id, "events": count, "sha256": digest}}
 
     def init(self) -> InitResult:
         """Create the key file if missing and migrate the database; safe to repeat."""

@@ -22,8 +22,9 @@ from veil.ledger.proofs import (
     ProofFormatError,
 )
 from veil.ledger.reader import LedgerDamaged, LedgerReader
+from veil.ledger.seal_runs import seal_run_problems
 from veil.ledger.sql import entry_chunks, stored_size
-from veil.ledger.verify import verify_log
+from veil.ledger.verify import VerifyReport, verify_log
 
 app = typer.Typer(
     help="The audit ledger: verify it, print its signed checkpoint and proofs, check proofs.",
@@ -54,12 +55,18 @@ def verify(
         "--subjects",
         help="Also hold each entry's subject index column to the entry (slower).",
     ),
+    seals: bool = typer.Option(
+        False,
+        "--seals",
+        help="Also recompute each recorded seal run's events and hold them to the ledger.",
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Recompute the log from its entries and check its checkpoints; exit 1 on any problem.
 
     Finds any modified, deleted, inserted or reordered entry, and any checkpoint that does
-    not match the entries or whose signature does not verify.
+    not match the entries or whose signature does not verify. With --seals, also any seal
+    history event of a recorded run modified, deleted or added since the run.
     """
     home, reader = _reader(as_json)
     witnessed = []
@@ -84,6 +91,15 @@ def verify(
                 subjects=subjects,
                 progress=lambda done, total: progress.update(task, completed=done, total=total),
             )
+            if seals:
+                progress.update(task, description="Checking the seal runs")
+                _, seal_problems = seal_run_problems(conn, report.size)
+                report = VerifyReport(
+                    ok=report.ok and not seal_problems,
+                    size=report.size,
+                    root=report.root,
+                    problems=[*report.problems, *seal_problems],
+                )
     if as_json:
         emit_json(report.as_json())
     elif report.ok:

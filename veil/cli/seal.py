@@ -74,7 +74,13 @@ def sweep_command(
             except EngineError as exc:
                 fail(str(exc), as_json=as_json)
     try:
-        home.audit_admin("seal_sweep", "cli", engine=result.engine, **result.as_dict())
+        home.audit_admin(
+            "seal_sweep",
+            "cli",
+            engine=result.engine,
+            **result.as_dict(),
+            **home.seal_run_record(result.run_id),
+        )
     except LedgerUnavailable:
         fail(
             "the sweep was stored, but the audit ledger could not record it",

@@ -45,6 +45,7 @@ class IngestReport:
     rejected: int = 0
     rejections: list[Rejection] = field(default_factory=list)
     batch_id: int | None = field(default=None, compare=False)
+    seal_run: int | None = field(default=None, compare=False)  # the run of its seal decisions
     # Records whose seal state the batch changed, by rule ("open" for those opened).
     seal_changes: dict[str, int] = field(default_factory=dict)
 
@@ -258,6 +259,7 @@ def ingest_rows(
             touched = store.persons_of_batch(batch_id, batch.revoked)
             evaluated = decide_persons(conn, evaluator, touched, run)
             report.seal_changes = finish_run(conn, run, evaluated=evaluated)
+            report.seal_run = run.id
         report.batch_id = batch_id
         store.finish_batch(
             batch_id,

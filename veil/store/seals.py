@@ -7,6 +7,7 @@ is written from the events themselves (`apply_run`), never on its own.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -188,3 +189,32 @@ def decide_persons(
             )
         append_events(conn, events)
     return evaluated
+
+
+def events_digest(conn: Connection, run_id: int) -> tuple[int, str]:
+    """(number of events, SHA-256 hex) of one run's events, for the audit ledger.
+
+    Each event as one line: id, record, state, rule, as-of date and facts, joined by the
+    unit separator, in id order. The ledger entry of the run carries the digest, so that
+    rewriting a run's history afterwards is found by `veil audit verify --seals`.
+    """
+    digest = hashlib.sha256()
+    count = 0
+    mark = dialect_of(conn).placeholder
+    sql = (
+        "SELECT id, record_pk, state, rule_id, as_of, facts FROM seal_events"  # noqa: S608
+        f" WHERE run_id = {mark} ORDER BY id"  # the placeholder; the value is bound
+    )
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql, (run_id,))
+        while rows := cursor.fetchmany(10_000):
+            for event_id, record_pk, state, rule_id, as_of, facts in rows:
+                line = "\x1f".join(
+                    (str(event_id), str(record_pk), state, rule_id or "", str(as_of), facts)
+                )
+                digest.update(line.encode() + b"\n")
+            count += len(rows)
+    finally:
+        cursor.close()
+    return count, digest.hexdigest()
