@@ -36,8 +36,8 @@ run: install ## Initialise, load a synthetic demo population, and serve on 127.0
 	VEIL_IDENTITY_CHECK=demo $(VENV)/bin/veil serve --host 127.0.0.1 --port 8000
 
 .PHONY: test-deps
-test-deps: install ## Install the system packages the tests need (PostgreSQL server)
-	@scripts/system-deps postgresql
+test-deps: install ## Install the system packages the tests need (PostgreSQL server; poppler and a CJK font to render certificates)
+	@scripts/system-deps postgresql poppler-utils poppler-data fonts-arphic-uming
 
 .PHONY: test
 test: test-deps ## Run the whole suite (SQLite and a real PostgreSQL), lint and schema checks

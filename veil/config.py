@@ -3,7 +3,8 @@
 `VEIL_HOME` (default ./.veil), `VEIL_DATABASE_URL`, `VEIL_RULE_PACKS`: further rule pack
 files, separated by the path separator (`:`), in force beside the shipped packs, and
 `VEIL_IDENTITY_CHECK`: how subjects prove who they are for self-inquiry (`none`, the
-default, refuses every self-inquiry; `demo` is for local use only).
+default, refuses every self-inquiry; `demo` is for local use only), and `VEIL_PUBLIC_URL`:
+where certificates tell their readers to verify them.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ class Settings:
     database_url: str
     rule_packs: tuple[Path, ...] = ()
     identity_check: str = "none"
+    public_url: str = "http://127.0.0.1:8000"
 
     @property
     def key_file(self) -> Path:
@@ -32,4 +34,11 @@ class Settings:
         url = env.get("VEIL_DATABASE_URL") or f"sqlite:///{home / 'veil.db'}"
         packs = tuple(Path(p) for p in (env.get("VEIL_RULE_PACKS") or "").split(os.pathsep) if p)
         identity = env.get("VEIL_IDENTITY_CHECK") or "none"
-        return cls(home=home, database_url=url, rule_packs=packs, identity_check=identity)
+        public = (env.get("VEIL_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/")
+        return cls(
+            home=home,
+            database_url=url,
+            rule_packs=packs,
+            identity_check=identity,
+            public_url=public,
+        )

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import typer
 
-from veil.cli import admin, audit, disclose, identity, ingest, offences, org, rules, seal, synth
+from veil.cli import (
+    admin,
+    audit,
+    certificate,
+    disclose,
+    identity,
+    ingest,
+    offences,
+    org,
+    rules,
+    seal,
+    synth,
+)
 
 app = typer.Typer(
     name="veil",
@@ -25,6 +37,7 @@ app.add_typer(org.app, name="org")
 app.add_typer(identity.app, name="identity")
 app.command("disclose")(disclose.disclose)
 app.add_typer(audit.app, name="audit")
+app.add_typer(certificate.app, name="certificate")
 
 
 def main() -> None:

@@ -8,20 +8,11 @@ import typer
 from rich.table import Table
 
 from veil.cli.output import JSON_OPTION, emit_json, fail, stdout
+from veil.cli.ready import ready_home
 from veil.disclosure.organisations import UnknownOrganisationType
-from veil.home import Home
 from veil.ledger.log import LedgerUnavailable
 
 app = typer.Typer(help="Organisations that may ask, and their API tokens.", no_args_is_help=True)
-
-
-def _home(as_json: bool) -> Home:
-    home = Home()
-    try:
-        home.check_ready()
-    except RuntimeError as exc:
-        fail(str(exc), as_json=as_json)
-    return home
 
 
 @app.command("create")
@@ -34,7 +25,7 @@ def create(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Register an organisation and print its first API token (shown this once only)."""
-    home = _home(as_json)
+    home = ready_home(as_json)
     try:
         created = home.organisations.create(name, org_type, officer, by="cli")
     except (UnknownOrganisationType, ValueError, LedgerUnavailable) as exc:
@@ -49,7 +40,7 @@ def create(
 @app.command("list")
 def list_orgs(as_json: bool = JSON_OPTION) -> None:
     """List organisations, revoked ones included."""
-    rows = _home(as_json).organisations.list()
+    rows = ready_home(as_json).organisations.list()
     if as_json:
         emit_json(rows)
         return
@@ -70,7 +61,7 @@ def revoke(
 ) -> None:
     """Revoke an organisation and every token it holds; exit 1 if there is no such live one."""
     try:
-        done = _home(as_json).organisations.revoke(org_id, by="cli")
+        done = ready_home(as_json).organisations.revoke(org_id, by="cli")
     except LedgerUnavailable as exc:
         fail(str(exc) or "the audit ledger is unavailable", as_json=as_json)
     result: dict[str, Any] = {"id": org_id, "revoked": done}
@@ -89,7 +80,7 @@ def token(
 ) -> None:
     """Issue another token to a live organisation (shown this once only)."""
     try:
-        issued = _home(as_json).organisations.issue_token(org_id, officer, by="cli")
+        issued = ready_home(as_json).organisations.issue_token(org_id, officer, by="cli")
     except LedgerUnavailable as exc:
         fail(str(exc) or "the audit ledger is unavailable", as_json=as_json)
     if issued is None:

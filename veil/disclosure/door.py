@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine
 
+from veil.certificates.rules import load_provisions
 from veil.disclosure.catalogue import DisclosureCatalogue, Regulation
 from veil.disclosure.pdp import Decision, Entity, PolicyDecisionPoint
 from veil.keys import BlindIndex, DataKey, KeyProvider
@@ -83,6 +84,10 @@ class Prepared:
     subject_index: bytes
     _answer: dict[str, Any] | None  # None: refused
     purpose: str
+
+    @property
+    def allowed(self) -> bool:
+        return self._answer is not None
 
     def release(self) -> dict[str, Any]:
         """The answer (call only once `entry` is durable); Refused if not permitted."""
@@ -168,6 +173,39 @@ class Door:
         answer, disclosed = self._answer(conn, request, rows, audit_index)
         entry["disclosed"] = disclosed
         return Prepared(entry, audit_index, answer, request.purpose)
+
+    def prepare_certificate(
+        self,
+        requester: Requester,
+        id_number: str,
+        request_id: str,
+        conn: Connection | None = None,
+    ) -> Prepared:
+        """Whether the subject has a criminal record as certificates count them (SPEC 5),
+        decided and read like any disclosure; the answer is `{"criminal_record": bool}`.
+
+        The caller adds the certificate it will issue to `entry`, writes the entry to the
+        ledger, and only then releases and renders it.
+        """
+        normalised = BlindIndex.normalise(id_number)
+        audit_index = self._audit_index.of(normalised)
+        verified = requester.verified_id is not None and (
+            BlindIndex.normalise(requester.verified_id) == normalised
+        )
+        subject = Entity("Subject", audit_index.hex())
+        decision = self.pdp.decide(
+            requester.entity, "certificate", subject, {"identity_verified": verified}
+        )
+        request = DisclosureRequest(id_number=normalised, purpose="certificate")
+        entry = self._entry(requester, request, decision, request_id, audit_index)
+        if not decision.allowed:
+            return Prepared(entry, audit_index, None, "certificate")
+        if conn is None:
+            with self.engine.connect() as own:
+                return self.prepare_certificate(requester, id_number, request_id, own)
+        rows = records_of_subject(conn, self._records_index.of(normalised))
+        found = load_provisions().has_record(rows)
+        return Prepared(entry, audit_index, {"criminal_record": found}, "certificate")
 
     def _entry(
         self,

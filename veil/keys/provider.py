@@ -48,6 +48,10 @@ class KeyProvider(ABC):
         """The 32-byte Ed25519 private key that signs the audit ledger's checkpoints."""
 
     @abstractmethod
+    def certificate_signing_key(self) -> bytes:
+        """The 32-byte Ed25519 private key that signs certificates (SPEC section 5)."""
+
+    @abstractmethod
     def audit_subject_key(self) -> bytes:
         """The key of the blind index by which audit entries name a subject.
 
@@ -76,8 +80,9 @@ class LocalKeyFile(KeyProvider):
         try:
             self._audit_signing = base64.b64decode(data["audit_signing_key"])
             self._audit_subject = base64.b64decode(data["audit_subject_key"])
+            self._certificate = base64.b64decode(data["certificate_signing_key"])
         except KeyError:
-            raise KeysMissingError(f"{path} lacks the audit keys: run `veil init`") from None
+            raise KeysMissingError(f"{path} lacks newer keys: run `veil init`") from None
 
     @classmethod
     def create(cls, path: Path) -> bool:
@@ -105,6 +110,7 @@ class LocalKeyFile(KeyProvider):
         return {
             "audit_signing_key": _b64(secrets.token_bytes(32)),
             "audit_subject_key": _b64(secrets.token_bytes(32)),
+            "certificate_signing_key": _b64(secrets.token_bytes(32)),
         }
 
     @classmethod
@@ -154,3 +160,6 @@ class LocalKeyFile(KeyProvider):
 
     def audit_subject_key(self) -> bytes:
         return self._audit_subject
+
+    def certificate_signing_key(self) -> bytes:
+        return self._certificate

@@ -1,0 +1,77 @@
+"""Issuing a certificate: through the door, into the ledger, then signed and rendered."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from veil.certificates.document import Content, render, sign
+from veil.certificates.rules import load_provisions
+from veil.disclosure.door import Requester
+from veil.keys import BlindIndex
+
+if TYPE_CHECKING:
+    from veil.home import Home
+
+
+@dataclass(frozen=True)
+class Issued:
+    content: Content
+    pdf: bytes
+
+
+def new_code() -> str:
+    """A verification code: 80 random bits as 16 base32 characters in groups of four."""
+    text = base64.b32encode(secrets.token_bytes(10)).decode()
+    return "-".join(text[i : i + 4] for i in range(0, 16, 4))
+
+
+def issue(
+    home: Home,
+    requester: Requester,
+    id_number: str,
+    name: str,
+    lang: str,
+    request_id: str,
+    now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+) -> Issued:
+    """The certificate (or the notice that one cannot be issued) for `id_number`.
+
+    `name` is the applicant's name as verified at application, never one read from the
+    records, so nothing printed depends on whether the store knows the person. Raises
+    Refused if not permitted, LedgerUnavailable if the issue could not be recorded.
+    """
+    prepared = home.door.prepare_certificate(requester, id_number, request_id)
+    if not prepared.allowed:
+        home.ledger.append(prepared.entry, prepared.subject_index)
+        prepared.release()  # raises Refused
+    # Held in memory: nothing leaves until the ledger entry naming it is durable.
+    found = prepared.release()["criminal_record"]
+    issued_at = now().replace(microsecond=0)
+    code = new_code()
+    content = Content(
+        kind="cannot_issue_notice" if found else "no_record_certificate",
+        lang=lang,
+        serial=f"{issued_at:%Y}-{secrets.randbelow(10**10):010d}",
+        code=code,
+        issued_at=issued_at.isoformat().replace("+00:00", "Z"),
+        valid_until=(
+            issued_at.date() + dt.timedelta(days=load_provisions().validity_days)
+        ).isoformat(),
+        name=name,
+        id_number=BlindIndex.normalise(id_number),
+        verify_url=f"{home.settings.public_url}/api/v1/certificates/{code}",
+    )
+    prepared.entry["certificate"] = {
+        "kind": content.kind,
+        "serial": content.serial,
+        "code": code,
+        "valid_until": content.valid_until,
+    }
+    home.ledger.append(prepared.entry, prepared.subject_index)
+    signature = sign(content, home.keys.certificate_signing_key())
+    return Issued(content, render(content, signature))

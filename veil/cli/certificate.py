@@ -1,0 +1,123 @@
+"""`veil certificate`: issue certificates at the records bureau's counter; verify them offline."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from pathlib import Path
+
+import typer
+
+from veil.certificates.document import LANGS, public_key_of, verify
+from veil.certificates.issue import issue
+from veil.cli.output import JSON_OPTION, emit_json, fail, stdout
+from veil.cli.ready import ready_home
+from veil.disclosure.door import Refused, Requester
+from veil.disclosure.organisations import org_entity
+from veil.ledger.log import LedgerUnavailable
+
+app = typer.Typer(help="No-criminal-record certificates: issue and verify.", no_args_is_help=True)
+
+MAX_PDF = 10 * 1024 * 1024
+EXIT_NOT_GENUINE = 1
+
+
+@app.command("issue")
+def issue_command(
+    subject: str = typer.Option(..., "--subject", help="The applicant's ID number."),
+    name: str = typer.Option(
+        ..., "--name", help="The applicant's name as on the identity card the clerk checked."
+    ),
+    out: Path = typer.Option(..., "--out", help="Where to write the PDF."),
+    lang: str = typer.Option("zh", "--lang", help="zh (Chinese) or en (English)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Issue a certificate, or the notice that one cannot be issued, at the counter.
+
+    The operator is the records bureau, whose clerk has checked the applicant's identity
+    card: the name printed is the one given here, never one read from the records.
+    """
+    if lang not in LANGS:
+        fail(f"--lang must be one of {', '.join(LANGS)}", as_json=as_json)
+    if not name.strip() or len(name) > 64:
+        fail("--name is 1 to 64 characters", as_json=as_json)
+    home = ready_home(as_json)
+    counter = Requester(
+        entity=org_entity("records_bureau", "counter", "records_bureau", False),
+        org_id="counter",
+        org_name="records bureau counter",
+        org_type="records_bureau",
+        officer="cli",
+        verified_id=subject,
+    )
+    try:
+        issued = issue(home, counter, subject, name.strip(), lang, "cli-" + uuid.uuid4().hex)
+    except Refused:
+        fail("not permitted", as_json=as_json, code=1)
+    except LedgerUnavailable as exc:
+        fail(f"{exc}: nothing was issued", as_json=as_json, code=3)
+    out.write_bytes(issued.pdf)
+    content = issued.content
+    if as_json:
+        emit_json(
+            {
+                "kind": content.kind,
+                "serial": content.serial,
+                "code": content.code,
+                "issued_at": content.issued_at,
+                "valid_until": content.valid_until,
+                "file": str(out),
+            }
+        )
+    else:
+        stdout.print(f"{content.kind} {content.serial} (code {content.code}) written to {out}")
+
+
+@app.command("key")
+def key_command(as_json: bool = JSON_OPTION) -> None:
+    """Print the public key certificates are verified with (base64 of the Ed25519 key)."""
+    key = base64.b64encode(public_key_of(ready_home(as_json).keys.certificate_signing_key()))
+    if as_json:
+        emit_json({"algorithm": "Ed25519", "public_key": key.decode()})
+    else:
+        stdout.print(key.decode())
+
+
+@app.command("verify")
+def verify_command(
+    file: Path = typer.Argument(..., help="The certificate PDF."),
+    key: str = typer.Option(
+        None,
+        "--key",
+        help="The issuer's public key (base64, as `veil certificate key` prints it); "
+        "default: this installation's.",
+    ),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Check a certificate offline: exit 0 if genuine, 1 if not.
+
+    Says only "genuine, issued on D, valid until V" or "not genuine".
+    """
+    try:
+        public = base64.b64decode(key, validate=True) if key else None
+    except ValueError:
+        fail("--key is not base64", as_json=as_json)
+    if public is None:
+        public = public_key_of(ready_home(as_json).keys.certificate_signing_key())
+    try:
+        if file.stat().st_size > MAX_PDF:
+            fail(f"{file}: larger than {MAX_PDF} bytes", as_json=as_json)
+        data = file.read_bytes()
+    except OSError as exc:
+        fail(str(exc), as_json=as_json)
+    verdict = verify(data, public)
+    if as_json:
+        emit_json(verdict.public())
+    elif verdict.genuine and verdict.content is not None:
+        stdout.print(
+            f"Genuine: issued on {verdict.content.issued_at[:10]}, "
+            f"valid until {verdict.content.valid_until}, for the person named on it."
+        )
+    else:
+        stdout.print("NOT genuine.")
+    raise typer.Exit(0 if verdict.genuine else EXIT_NOT_GENUINE)
