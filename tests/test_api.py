@@ -21,7 +21,7 @@ def test_healthz_reports_the_schema(veil_home: Path) -> None:
     response = client(veil_home).get("/healthz")
     assert response.status_code == 200
     assert response.json()["status"] == "ok"
-    assert response.json()["schema_revision"] == head_revision() == "0003"
+    assert response.json()["schema_revision"] == head_revision() == "0004"
 
 
 def test_openapi_describes_every_route_with_examples(veil_home: Path) -> None:
@@ -42,6 +42,9 @@ def test_openapi_describes_every_route_with_examples(veil_home: Path) -> None:
         "/api/v1/audit/proof",
         "/api/v1/audit/consistency",
         "/api/v1/audit/key",
+        "/api/v1/certificates/key",
+        "/api/v1/certificates/{code}",
+        "/certificates/verify",
     }
     disclose = spec["paths"]["/api/v1/disclosures"]["post"]
     assert set(disclose["responses"]) >= {"200", "401", "403", "413", "422", "503"}

@@ -199,3 +199,40 @@ def test_cli_issues_and_verifies_offline_with_the_public_key_alone(
     tampered.write_bytes(out.read_bytes().replace(b"/Author (Veil)", b"/Author (Evil)"))
     result = veil("certificate", "verify", str(tampered), "--key", key, "--json")
     assert result.returncode == 1 and result.stdout.strip() == '{\n  "genuine": false\n}'
+
+
+def test_anyone_checks_a_code_online_and_learns_only_genuine_and_dates(
+    setup: Installation,
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from veil.api import create_app
+
+    client = TestClient(create_app(setup.home))
+    issued = issue(setup.home, counter(OPEN), OPEN, NAME, "zh", "t")
+    answer = client.get(f"/api/v1/certificates/{issued.content.code}").json()
+    assert answer == {
+        "genuine": True,
+        "issued_on": issued.content.issued_at[:10],
+        "valid_until": issued.content.valid_until,
+        "expired": False,
+    }  # not the kind (a notice), not the name, not the ID number
+    assert client.get("/api/v1/certificates/AAAA-BBBB-CCCC-DDDD").json() == {
+        "genuine": False,
+        "issued_on": None,
+        "valid_until": None,
+        "expired": None,
+    }
+    key = client.get("/api/v1/certificates/key").json()["public_key"]
+    assert verify(issued.pdf, base64.b64decode(key)).genuine
+    page = client.get("/certificates/verify", params={"code": issued.content.code}).text
+    assert "Genuine" in page and NAME not in page
+    hostile = client.get("/certificates/verify", params={"code": "<script>x</script>"}).text
+    assert "<script>x" not in hostile and "Not genuine" in hostile
+    with setup.home.engine.connect() as conn:
+        checks = [
+            bytes(r[0]).decode()
+            for r in conn.execute(text("SELECT entry FROM audit_entries ORDER BY idx"))
+            if b'"certificate_check"' in bytes(r[0])
+        ]
+    assert len(checks) == 4  # every check, by API or page, is in the ledger

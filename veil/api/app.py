@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from pydantic import BaseModel, Field
 
 from veil import __version__
-from veil.api import admin, audit, disclosures, problems
+from veil.api import admin, audit, certificates, disclosures, problems
 from veil.api.limits import BodyLimit
 from veil.home import Home
 from veil.records.catalogue import load_catalogue
@@ -59,6 +59,7 @@ def create_app(home: Home | None = None) -> FastAPI:
     app.include_router(disclosures.router(home))
     app.include_router(admin.router(home))
     app.include_router(audit.router(home))
+    app.include_router(certificates.router(home))
     app.add_middleware(BodyLimit, limits={"/api/v1/ingest": admin.INGEST_LIMIT})
     return app
 

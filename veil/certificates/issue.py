@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from veil.certificates.document import Content, render, sign
 from veil.certificates.rules import load_provisions
 from veil.disclosure.door import Requester
 from veil.keys import BlindIndex
+from veil.store.certificates import add_certificate, certificate_by_code
 
 if TYPE_CHECKING:
     from veil.home import Home
@@ -73,5 +75,38 @@ def issue(
         "valid_until": content.valid_until,
     }
     home.ledger.append(prepared.entry, prepared.subject_index)
+    with home.engine.begin() as conn:
+        add_certificate(
+            conn,
+            code=code,
+            serial=content.serial,
+            kind=content.kind,
+            issued_at=issued_at,
+            valid_until=dt.date.fromisoformat(content.valid_until),
+            content_sha256=hashlib.sha256(content.canonical()).digest(),
+        )
     signature = sign(content, home.keys.certificate_signing_key())
     return Issued(content, render(content, signature))
+
+
+def check_code(home: Home, code: str, today: dt.date | None = None) -> dict[str, object]:
+    """The online check: "genuine, issued on D, valid until V", or not genuine.
+
+    Every check is a ledger entry (SPEC section 5). The answer says nothing else: not the
+    kind of document, not whom it is for (the document names the person).
+    """
+    normalised = code.strip().upper()
+    with home.engine.connect() as conn:
+        row = certificate_by_code(conn, normalised) if len(normalised) <= 19 else None
+    genuine = row is not None
+    home.ledger.append({"kind": "certificate_check", "code": normalised[:19], "genuine": genuine})
+    if row is None:
+        return {"genuine": False}
+    valid_until = row["valid_until"]
+    issued = row["issued_at"]
+    return {
+        "genuine": True,
+        "issued_on": issued.date().isoformat(),
+        "valid_until": valid_until.isoformat(),
+        "expired": (today or dt.date.today()) > valid_until,
+    }

@@ -184,3 +184,18 @@ audit_checkpoints = Table(
     Column("note", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
+
+# --- Certificates (SPEC section 5) ---------------------------------------------------------
+
+# What the online check by code needs, and nothing about the person: no name, no ID number.
+certificates = Table(
+    "certificates",
+    metadata,
+    Column("code", String(19), primary_key=True),
+    Column("serial", String(32), nullable=False, unique=True),
+    Column("kind", String(32), nullable=False),
+    Column("issued_at", DateTime(timezone=True), nullable=False),
+    Column("valid_until", Date, nullable=False),
+    # SHA-256 of the signed content: the online answer is for this document only.
+    Column("content_sha256", LargeBinary(32), nullable=False),
+)
