@@ -42,6 +42,8 @@ def test_openapi_describes_every_route_with_examples(veil_home: Path) -> None:
         "/api/v1/audit/proof",
         "/api/v1/audit/consistency",
         "/api/v1/audit/key",
+        "/api/v1/certificates",
+        "/api/v1/certificates/letters",
         "/api/v1/certificates/key",
         "/api/v1/certificates/{code}",
         "/certificates/verify",

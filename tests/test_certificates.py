@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import re
 import shutil
 import subprocess
@@ -17,12 +18,15 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from pypdf import PdfReader
 from sqlalchemy import text
 
+from veil.api import create_app
 from veil.certificates.document import Content, public_key_of, render, sign, verify
-from veil.certificates.issue import issue
-from veil.disclosure.door import Refused, Requester
+from veil.certificates.issue import Issued, issue, issue_letter
+from veil.disclosure.door import DisclosureRequest, Refused, Requester
+from veil.disclosure.identity import DemoIdentity
 from veil.disclosure.organisations import org_entity
 from veil.disclosure.pdp import Entity
 from veil.records.idnumber import with_check_digit
@@ -84,7 +88,9 @@ def test_what_is_issued(setup: Installation, subject: str, kind: str) -> None:
 
 
 def _text_without_fields(pdf: bytes, content: Content) -> str:
-    page_text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    pages = PdfReader(io.BytesIO(pdf)).pages
+    # Whitespace first: a long line wraps, and a field may wrap with it.
+    page_text = re.sub(r"\s+", "", "".join(page.extract_text() for page in pages))
     for field in (
         content.id_number,
         content.serial,
@@ -92,8 +98,8 @@ def _text_without_fields(pdf: bytes, content: Content) -> str:
         content.issued_at,
         content.valid_until,
     ):
-        page_text = page_text.replace(field, "<field>")
-    return re.sub(r"\s+", "", page_text)
+        page_text = page_text.replace(re.sub(r"\s+", "", field), "<field>")
+    return page_text
 
 
 def _structure(pdf: bytes) -> tuple[object, ...]:
@@ -204,10 +210,6 @@ def test_cli_issues_and_verifies_offline_with_the_public_key_alone(
 def test_anyone_checks_a_code_online_and_learns_only_genuine_and_dates(
     setup: Installation,
 ) -> None:
-    from fastapi.testclient import TestClient
-
-    from veil.api import create_app
-
     client = TestClient(create_app(setup.home))
     issued = issue(setup.home, counter(OPEN), OPEN, NAME, "zh", "t")
     answer = client.get(f"/api/v1/certificates/{issued.content.code}").json()
@@ -236,3 +238,181 @@ def test_anyone_checks_a_code_online_and_learns_only_genuine_and_dates(
             if b'"certificate_check"' in bytes(r[0])
         ]
     assert len(checks) == 4  # every check, by API or page, is in the ledger
+
+
+# --- unit query letters (MPS Provisions (2021) art. 7; Minors Protection Law art. 62) -----
+
+LAWFUL = {
+    "regulation": "cn-minors-protection-62",
+    "consent_ref": "CONSENT-2026-0001",
+    "post": "primary school teacher",
+}
+
+
+def unit(setup: Installation, org_type: str) -> Requester:
+    found = setup.home.authenticator.requester(setup.tokens[org_type])
+    assert found is not None
+    return found
+
+
+def letter(
+    setup: Installation, org_type: str, subject: str, lang: str = "zh", **fields: str
+) -> Issued:
+    request = DisclosureRequest(id_number=subject, purpose="unit_letter", **{**LAWFUL, **fields})
+    return issue_letter(setup.home, unit(setup, org_type), request, NAME, lang, "t")
+
+
+@pytest.mark.parametrize(
+    ("subject", "finding"),
+    [
+        (ABSENT, "none_found"),
+        (SEALED, "none_found"),  # sealed juvenile records never appear: CPL art. 286
+        (NON_PROSECUTED, "none_found"),  # art. 2: not a judgment of guilt
+        (ADMIN_ONLY, "none_found"),  # art. 2: an administrative violation
+        (OPEN, "found"),
+        (OTHER, "found"),  # a letter counts every conviction, not the regulation's categories
+    ],
+)
+def test_a_unit_with_a_lawful_basis_gets_a_letter(
+    setup: Installation, subject: str, finding: str
+) -> None:
+    issued = letter(setup, "school", subject)
+    assert (issued.content.kind, issued.content.finding) == ("unit_letter", finding)
+    assert issued.content.unit == "A school" and issued.content.name == NAME
+    assert verify(issued.pdf, public_key_of(setup.home.keys.certificate_signing_key())).genuine
+    page_text = PdfReader(io.BytesIO(issued.pdf)).pages[0].extract_text()
+    assert "犯罪记录查询告知函" in page_text
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_letter_about_sealed_only_looks_exactly_like_one_about_no_record(
+    setup: Installation, lang: str
+) -> None:
+    sealed = letter(setup, "kindergarten", SEALED, lang)
+    absent = letter(setup, "kindergarten", ABSENT, lang)
+    assert _text_without_fields(sealed.pdf, sealed.content) == _text_without_fields(
+        absent.pdf, absent.content
+    )
+    assert _structure(sealed.pdf) == _structure(absent.pdf)
+
+
+@pytest.mark.parametrize(
+    ("org_type", "fields"),
+    [
+        ("employer", {}),  # no statutory basis to ask
+        ("security_company", {}),  # a screening unit no regulation names
+        ("public_security", {}),  # a case-handling organ asks through case_handling
+        ("records_bureau", {}),
+        ("school", {"consent_ref": ""}),  # without the person's consent
+        ("school", {"post": " "}),  # without the post
+        ("school", {"regulation": "no-such-regulation"}),
+        ("training_institution", {"regulation": "cn-teacher-entry-query-2020"}),
+    ],
+)
+def test_a_unit_without_a_lawful_basis_is_refused_and_the_refusal_is_in_the_ledger(
+    setup: Installation, org_type: str, fields: dict[str, str]
+) -> None:
+    with setup.home.engine.connect() as conn:
+        before = conn.execute(text("SELECT count(*) FROM audit_entries")).scalar_one()
+    for subject in (OPEN, ABSENT):
+        with pytest.raises(Refused):
+            letter(setup, org_type, subject, **fields)
+    with setup.home.engine.connect() as conn:
+        entries = [
+            bytes(r[0]).decode()
+            for r in conn.execute(
+                text("SELECT entry FROM audit_entries WHERE idx >= :n ORDER BY idx"), {"n": before}
+            )
+        ]
+    assert len(entries) == 2
+    assert all('"decision":"deny"' in e and '"purpose":"unit_letter"' in e for e in entries)
+
+
+def test_cli_issues_a_unit_letter_only_with_a_lawful_basis(veil_home: Path, tmp_path: Path) -> None:
+    veil("init", check=True)
+    school = veil("org", "create", "--name", "海淀一小", "--type", "school", "--json")
+    employer = veil("org", "create", "--name", "某公司", "--type", "employer", "--json")
+    out = tmp_path / "letter.pdf"
+    args = ["certificate", "letter", "--subject", ABSENT, "--name", NAME, "--out", str(out)]
+    lawful = [
+        "--regulation", LAWFUL["regulation"],
+        "--consent-ref", LAWFUL["consent_ref"],
+        "--post", LAWFUL["post"],
+    ]  # fmt: skip
+    token = json.loads(school.stdout)["token"]
+    issued = veil(*args, *lawful, "--token", token, "--json")
+    assert issued.returncode == 0, issued.stderr
+    assert json.loads(issued.stdout)["kind"] == "unit_letter"
+    assert veil("certificate", "verify", str(out)).returncode == 0
+    refused = veil(*args, *lawful, "--token", json.loads(employer.stdout)["token"])
+    assert refused.returncode == 1 and "not permitted" in refused.stderr
+    forged = veil(*args, *lawful, "--token", "veil_nobody_secret")
+    assert forged.returncode == 1 and "not authenticated" in forged.stderr
+
+
+# --- issuing over HTTP --------------------------------------------------------------------
+
+
+def test_a_person_obtains_their_own_certificate_over_the_api(setup: Installation) -> None:
+    client = TestClient(create_app(setup.home))
+    identity = DemoIdentity(setup.home.keys)
+    public = public_key_of(setup.home.keys.certificate_signing_key())
+    documents = {}
+    for subject in (SEALED, ABSENT):
+        answer = client.post(
+            "/api/v1/certificates",
+            json={"subject": {"id_number": subject}, "name": NAME, "lang": "en"},
+            headers={"Authorization": f"Bearer {identity.credential(subject)}"},
+        )
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["content-type"] == "application/pdf"
+        verdict = verify(answer.content, public)
+        assert verdict.genuine and verdict.content is not None
+        assert verdict.content.code == answer.headers["veil-certificate-code"]
+        documents[subject] = verdict.content
+    assert documents[SEALED].kind == documents[ABSENT].kind == "no_record_certificate"
+    # Someone else's, with my identity; no identity; an organisation's token.
+    body = {"subject": {"id_number": OPEN}, "name": NAME}
+    mine = {"Authorization": f"Bearer {identity.credential(ABSENT)}"}
+    refused = client.post("/api/v1/certificates", json=body, headers=mine)
+    assert refused.status_code == 403
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["detail"] == "This request is not permitted for certificate."
+    assert client.post("/api/v1/certificates", json=body).status_code == 401
+    bureau = {"Authorization": f"Bearer {setup.tokens['records_bureau']}"}
+    assert client.post("/api/v1/certificates", json=body, headers=bureau).status_code == 403
+    # A malformed body names the field, never echoes the value.
+    bad = client.post(
+        "/api/v1/certificates",
+        json={"subject": {"id_number": "<script>"}, "name": ""},
+        headers=mine,
+    )
+    assert bad.status_code == 422 and "<script>" not in bad.text
+    assert "subject.id_number" in bad.json()["detail"] and "name" in bad.json()["detail"]
+
+
+def test_a_unit_obtains_a_letter_over_the_api_only_with_a_lawful_basis(
+    setup: Installation,
+) -> None:
+    client = TestClient(create_app(setup.home))
+    body = {"subject": {"id_number": OPEN}, "name": NAME, **LAWFUL}
+    school = {"Authorization": f"Bearer {setup.tokens['school']}"}
+    answer = client.post("/api/v1/certificates/letters", json=body, headers=school)
+    assert answer.status_code == 200, answer.text
+    verdict = verify(answer.content, public_key_of(setup.home.keys.certificate_signing_key()))
+    assert verdict.content is not None and verdict.content.finding == "found"
+    employer = {"Authorization": f"Bearer {setup.tokens['employer']}"}
+    refusals = [
+        client.post("/api/v1/certificates/letters", json=body, headers=employer),
+        client.post(
+            "/api/v1/certificates/letters",
+            json={**body, "subject": {"id_number": ABSENT}},
+            headers=employer,
+        ),
+        client.post(
+            "/api/v1/certificates/letters", json={**body, "consent_ref": ""}, headers=school
+        ),
+    ]
+    assert {r.status_code for r in refusals} == {403}
+    assert len({r.content for r in refusals}) == 1  # the same bytes whoever the subject is
+    assert client.post("/api/v1/certificates/letters", json=body).status_code == 401

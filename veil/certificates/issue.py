@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from veil.certificates.document import Content, render, sign
 from veil.certificates.rules import load_provisions
-from veil.disclosure.door import Requester
+from veil.disclosure.door import DisclosureRequest, Prepared, Requester
 from veil.keys import BlindIndex
 from veil.store.certificates import add_certificate, certificate_by_code
 
@@ -32,6 +32,13 @@ def new_code() -> str:
     return "-".join(text[i : i + 4] for i in range(0, 16, 4))
 
 
+Clock = Callable[[], dt.datetime]
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
 def issue(
     home: Home,
     requester: Requester,
@@ -39,7 +46,7 @@ def issue(
     name: str,
     lang: str,
     request_id: str,
-    now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    now: Clock = _utcnow,
 ) -> Issued:
     """The certificate (or the notice that one cannot be issued) for `id_number`.
 
@@ -48,6 +55,59 @@ def issue(
     Refused if not permitted, LedgerUnavailable if the issue could not be recorded.
     """
     prepared = home.door.prepare_certificate(requester, id_number, request_id)
+    return _issue(
+        home,
+        prepared,
+        lambda found: {"kind": "cannot_issue_notice" if found else "no_record_certificate"},
+        name=name,
+        id_number=id_number,
+        lang=lang,
+        now=now,
+    )
+
+
+def issue_letter(
+    home: Home,
+    requester: Requester,
+    request: DisclosureRequest,
+    name: str,
+    lang: str,
+    request_id: str,
+    now: Clock = _utcnow,
+) -> Issued:
+    """A unit's query notification letter about a consenting person (SPEC section 5).
+
+    `request` names the person, the regulation that lets the unit ask, the consent and the
+    post. The letter says only whether a criminal record (as certificates count them) was
+    found; `name` is the one on the person's consent form, never one read from records.
+    """
+    prepared = home.door.prepare_letter(requester, request, request_id)
+    return _issue(
+        home,
+        prepared,
+        lambda found: {
+            "kind": "unit_letter",
+            "unit": requester.org_name or "",
+            "finding": "found" if found else "none_found",
+        },
+        name=name,
+        id_number=request.id_number,
+        lang=lang,
+        now=now,
+    )
+
+
+def _issue(
+    home: Home,
+    prepared: Prepared,
+    outcome: Callable[[bool], dict[str, str]],
+    *,
+    name: str,
+    id_number: str,
+    lang: str,
+    now: Clock,
+) -> Issued:
+    """Ledger, then keep, sign and render: nothing leaves before its entry is durable."""
     if not prepared.allowed:
         home.ledger.append(prepared.entry, prepared.subject_index)
         prepared.release()  # raises Refused
@@ -56,7 +116,6 @@ def issue(
     issued_at = now().replace(microsecond=0)
     code = new_code()
     content = Content(
-        kind="cannot_issue_notice" if found else "no_record_certificate",
         lang=lang,
         serial=f"{issued_at:%Y}-{secrets.randbelow(10**10):010d}",
         code=code,
@@ -67,6 +126,7 @@ def issue(
         name=name,
         id_number=BlindIndex.normalise(id_number),
         verify_url=f"{home.settings.public_url}/api/v1/certificates/{code}",
+        **outcome(found),
     )
     prepared.entry["certificate"] = {
         "kind": content.kind,

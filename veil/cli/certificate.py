@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import base64
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
 
 from veil.certificates.document import LANGS, public_key_of, verify
-from veil.certificates.issue import issue
+from veil.certificates.issue import Issued, issue, issue_letter
 from veil.cli.output import JSON_OPTION, emit_json, fail, stdout
 from veil.cli.ready import ready_home
-from veil.disclosure.door import Refused, Requester
+from veil.disclosure.door import DisclosureRequest, Refused, Requester
 from veil.disclosure.organisations import org_entity
 from veil.ledger.log import LedgerUnavailable
 
-app = typer.Typer(help="No-criminal-record certificates: issue and verify.", no_args_is_help=True)
+app = typer.Typer(
+    help="No-criminal-record certificates and unit query letters: issue and verify.",
+    no_args_is_help=True,
+)
 
 MAX_PDF = 10 * 1024 * 1024
 EXIT_NOT_GENUINE = 1
@@ -37,10 +41,7 @@ def issue_command(
     The operator is the records bureau, whose clerk has checked the applicant's identity
     card: the name printed is the one given here, never one read from the records.
     """
-    if lang not in LANGS:
-        fail(f"--lang must be one of {', '.join(LANGS)}", as_json=as_json)
-    if not name.strip() or len(name) > 64:
-        fail("--name is 1 to 64 characters", as_json=as_json)
+    _check_name_and_lang(name, lang, as_json)
     home = ready_home(as_json)
     counter = Requester(
         entity=org_entity("records_bureau", "counter", "records_bureau", False),
@@ -50,8 +51,63 @@ def issue_command(
         officer="cli",
         verified_id=subject,
     )
+    _deliver(
+        lambda: issue(home, counter, subject, name.strip(), lang, "cli-" + uuid.uuid4().hex),
+        out,
+        as_json,
+    )
+
+
+@app.command("letter")
+def letter_command(
+    subject: str = typer.Option(..., "--subject", help="The person's ID number."),
+    name: str = typer.Option(..., "--name", help="The person's name as on their signed consent."),
+    regulation: str = typer.Option(
+        ..., "--regulation", help="The regulation that lets the unit ask (veil rules list)."
+    ),
+    consent_ref: str = typer.Option(..., "--consent-ref", help="The person's signed consent."),
+    post: str = typer.Option(..., "--post", help="The post the person holds or applies for."),
+    out: Path = typer.Option(..., "--out", help="Where to write the PDF."),
+    token: str = typer.Option(..., "--token", envvar="VEIL_TOKEN", help="The unit's token."),
+    lang: str = typer.Option("zh", "--lang", help="zh (Chinese) or en (English)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Issue a unit's query notification letter about its staff member or applicant.
+
+    Permitted only for a unit whose type the regulation lists, with the person's consent
+    and the post named; exit 1 when not permitted. The letter says only whether a criminal
+    record was found.
+    """
+    _check_name_and_lang(name, lang, as_json)
+    home = ready_home(as_json)
+    unit = home.authenticator.requester(token)
+    if unit is None:
+        fail("not authenticated: the token is unknown or revoked", as_json=as_json, code=1)
+    request = DisclosureRequest(
+        id_number=subject,
+        purpose="unit_letter",
+        regulation=regulation,
+        consent_ref=consent_ref,
+        post=post,
+    )
+    _deliver(
+        lambda: issue_letter(home, unit, request, name.strip(), lang, "cli-" + uuid.uuid4().hex),
+        out,
+        as_json,
+    )
+
+
+def _check_name_and_lang(name: str, lang: str, as_json: bool) -> None:
+    if lang not in LANGS:
+        fail(f"--lang must be one of {', '.join(LANGS)}", as_json=as_json)
+    if not name.strip() or len(name) > 64:
+        fail("--name is 1 to 64 characters", as_json=as_json)
+
+
+def _deliver(issuing: Callable[[], Issued], out: Path, as_json: bool) -> None:
+    """Issue, write the PDF, and say what was written (exit 1 refused, 3 ledger down)."""
     try:
-        issued = issue(home, counter, subject, name.strip(), lang, "cli-" + uuid.uuid4().hex)
+        issued = issuing()
     except Refused:
         fail("not permitted", as_json=as_json, code=1)
     except LedgerUnavailable as exc:

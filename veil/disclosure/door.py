@@ -10,6 +10,7 @@ Order matters (SPEC section 4):
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -129,13 +130,19 @@ class Door:
             }
             return self.pdp.decide(requester.entity, "case_handling", subject, context)
         if request.purpose == "statutory_screening":
-            context = {"consent_ref": request.consent_ref.strip(), "post": request.post.strip()}
-            resource = Entity("Regulation", request.regulation)
-            return self.pdp.decide(requester.entity, "statutory_screening", resource, context)
+            return self._under_regulation(requester, "statutory_screening", request)
         if request.purpose == "self_inquiry":
             context = {"identity_verified": requester.verified_id is not None}
             return self.pdp.decide(requester.entity, "self_inquiry", subject, context)
         return Decision(allowed=False, policies=())  # any other purpose: refused (SPEC 4)
+
+    def _under_regulation(
+        self, requester: Requester, action: str, request: DisclosureRequest
+    ) -> Decision:
+        """A unit asking under a regulation, with the person's consent, for a post."""
+        context = {"consent_ref": request.consent_ref.strip(), "post": request.post.strip()}
+        resource = Entity("Regulation", request.regulation)
+        return self.pdp.decide(requester.entity, action, resource, context)
 
     # --- the door -------------------------------------------------------------------------
     def disclose(
@@ -188,24 +195,53 @@ class Door:
         ledger, and only then releases and renders it.
         """
         normalised = BlindIndex.normalise(id_number)
-        audit_index = self._audit_index.of(normalised)
         verified = requester.verified_id is not None and (
             BlindIndex.normalise(requester.verified_id) == normalised
         )
-        subject = Entity("Subject", audit_index.hex())
+        subject = Entity("Subject", self._audit_index.of(normalised).hex())
         decision = self.pdp.decide(
             requester.entity, "certificate", subject, {"identity_verified": verified}
         )
         request = DisclosureRequest(id_number=normalised, purpose="certificate")
+        return self._prepare_finding(requester, request, decision, request_id, conn)
+
+    def prepare_letter(
+        self,
+        requester: Requester,
+        request: DisclosureRequest,
+        request_id: str,
+        conn: Connection | None = None,
+    ) -> Prepared:
+        """A unit's query letter about a consenting person (SPEC 5): the same finding as a
+        certificate, permitted only under a regulation that lists the unit's type.
+
+        `request` names the regulation, the consent and the post; its purpose is ignored.
+        """
+        request = dataclasses.replace(
+            request, id_number=BlindIndex.normalise(request.id_number), purpose="unit_letter"
+        )
+        decision = self._under_regulation(requester, "unit_letter", request)
+        return self._prepare_finding(requester, request, decision, request_id, conn)
+
+    def _prepare_finding(
+        self,
+        requester: Requester,
+        request: DisclosureRequest,
+        decision: Decision,
+        request_id: str,
+        conn: Connection | None,
+    ) -> Prepared:
+        audit_index = self._audit_index.of(request.id_number)
         entry = self._entry(requester, request, decision, request_id, audit_index)
         if not decision.allowed:
-            return Prepared(entry, audit_index, None, "certificate")
+            return Prepared(entry, audit_index, None, request.purpose)
         if conn is None:
             with self.engine.connect() as own:
-                return self.prepare_certificate(requester, id_number, request_id, own)
-        rows = records_of_subject(conn, self._records_index.of(normalised))
+                rows = records_of_subject(own, self._records_index.of(request.id_number))
+        else:
+            rows = records_of_subject(conn, self._records_index.of(request.id_number))
         found = load_provisions().has_record(rows)
-        return Prepared(entry, audit_index, {"criminal_record": found}, "certificate")
+        return Prepared(entry, audit_index, {"criminal_record": found}, request.purpose)
 
     def _entry(
         self,
