@@ -8,10 +8,12 @@ from functools import cached_property
 from sqlalchemy import Engine
 
 from veil.config import Settings
+from veil.disclosure.administration import Administration
 from veil.disclosure.catalogue import DisclosureCatalogue, load_disclosure_catalogue
 from veil.disclosure.door import Door
 from veil.disclosure.identity import IdentityCheck, identity_check
 from veil.disclosure.organisations import Authenticator, Organisations
+from veil.disclosure.oversight import Oversight
 from veil.disclosure.pdp import PolicyDecisionPoint
 from veil.ingest.service import IngestReport
 from veil.keys import BlindIndex, KeyProvider, LocalKeyFile
@@ -105,6 +107,14 @@ class Home:
             self.identity,
             BlindIndex(self.keys.audit_subject_key()),
         )
+
+    @cached_property
+    def administration(self) -> Administration:
+        return Administration(self.pdp, self.ledger)
+
+    @cached_property
+    def oversight(self) -> Oversight:
+        return Oversight(self.engine, self.administration, self.ledger)
 
     def audit_admin(self, action: str, by: str, **details: object) -> int:
         """Append an administrative action to the audit ledger (LedgerUnavailable if not)."""

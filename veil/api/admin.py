@@ -17,9 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from veil.api.disclosures import bearer
 from veil.api.problems import PROBLEM_RESPONSES, problem, respond
 from veil.disclosure import outcome
+from veil.disclosure.administration import acting
 from veil.disclosure.door import Requester
 from veil.disclosure.organisations import UnknownOrganisationType
-from veil.disclosure.pdp import Entity
 from veil.home import Home
 from veil.ingest import ingest_rows
 from veil.ledger.log import LedgerUnavailable
@@ -34,7 +34,6 @@ INGEST_TYPES = {
     "application/jsonl": ".jsonl",
     "application/vnd.apache.parquet": ".parquet",
 }
-REGISTRY = Entity("Registry", "records")
 
 
 class NewOrganisation(BaseModel):
@@ -81,26 +80,11 @@ def router(home: Home) -> APIRouter:
         who = home.authenticator.requester(bearer(authorization))
         if who is None:
             return respond(outcome.unauthenticated())
-        decision = home.pdp.decide(who.entity, action, REGISTRY, {})
-        if not decision.allowed:
-            try:
-                home.ledger.append(
-                    {
-                        "kind": "admin",
-                        "action": action,
-                        "decision": "deny",
-                        "organisation": who.org_id,
-                        "organisation_type": who.org_type,
-                        "request_id": request.state.request_id,
-                    }
-                )
-            except LedgerUnavailable:
-                return respond(outcome.ledger_unavailable())
-            return respond(outcome.not_permitted(action))
-        return who
-
-    def by(who: Requester) -> str:
-        return f"{who.org_id}/{who.officer or '-'}"
+        try:
+            allowed = home.administration.allows(who, action, request.state.request_id)
+        except LedgerUnavailable:
+            return respond(outcome.ledger_unavailable())
+        return who if allowed else respond(outcome.not_permitted(action))
 
     @api.post(
         "/organisations",
@@ -119,7 +103,7 @@ def router(home: Home) -> APIRouter:
         if isinstance(who, Response):
             return who
         try:
-            return home.organisations.create(body.name, body.type, body.officer, by=by(who))
+            return home.organisations.create(body.name, body.type, body.officer, by=acting(who))
         except (UnknownOrganisationType, ValueError) as exc:
             return problem(422, "Malformed request", str(exc))
         except LedgerUnavailable:
@@ -152,7 +136,7 @@ def router(home: Home) -> APIRouter:
         if isinstance(who, Response):
             return who
         try:
-            if not home.organisations.revoke(org_id, by=by(who)):
+            if not home.organisations.revoke(org_id, by=acting(who)):
                 return problem(404, "Not found", "No live organisation has this id.")
         except LedgerUnavailable:
             return respond(outcome.ledger_unavailable())
@@ -176,7 +160,7 @@ def router(home: Home) -> APIRouter:
         if isinstance(who, Response):
             return who
         try:
-            token = home.organisations.issue_token(org_id, body.officer, by=by(who))
+            token = home.organisations.issue_token(org_id, body.officer, by=acting(who))
         except LedgerUnavailable:
             return respond(outcome.ledger_unavailable())
         if token is None:
@@ -220,7 +204,7 @@ def router(home: Home) -> APIRouter:
             with path.open("wb") as handle:
                 async for chunk in request.stream():
                     handle.write(chunk)
-            return await run_in_threadpool(_ingest_file, home, path, by(who))
+            return await run_in_threadpool(_ingest_file, home, path, acting(who))
 
     @api.get("/rules", tags=["catalogue"])
     def rules() -> list[dict[str, Any]]:

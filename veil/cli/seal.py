@@ -13,10 +13,9 @@ from rich.table import Table
 from veil.cli.output import JSON_OPTION, emit_json, fail, stderr, stdout
 from veil.home import Home
 from veil.ledger.log import LedgerUnavailable
-from veil.sealing.evaluate import Evaluator
-from veil.sealing.explain import LANGS, explain, facts_line, one_line
+from veil.sealing.explain import LANGS, facts_line, one_line
 from veil.sealing.pack import PackError
-from veil.store.seals import facts_of_persons, facts_of_record, history
+from veil.store.explained import explain_record
 from veil.store.sweep import ENGINES, EngineError, sweep
 
 app = typer.Typer(help="Seal states: sweep every record, explain one.", no_args_is_help=True)
@@ -122,17 +121,10 @@ def explain_command(
     except (RuntimeError, PackError) as exc:
         fail(str(exc), as_json=as_json)
     with home.engine.connect() as conn:
-        facts = facts_of_record(conn, source, record_id)
-        if facts is None:
-            fail(f"no record {source}:{record_id} in the store", as_json=as_json, code=1)
-        summary = explain(history(conn, facts.pk), rules, lang)
-        # The row evaluator's decision today, from the person's records as they stand: a
-        # record ingested or changed since the last sweep may be due a new state.
-        (person,) = [g for group in facts_of_persons(conn, [facts.person_id]) for g in group]
-        today = Evaluator(rules).evaluate_person(person, dt.date.today()).get(facts.pk)
-    summary["today"] = None
-    if today is not None and (today.state, today.rule_id) != (summary["state"], summary["rule"]):
-        summary["today"] = {"state": today.state, "rule": today.rule_id}
+        found = explain_record(conn, rules, source, record_id, lang, dt.date.today())
+    if found is None:
+        fail(f"no record {source}:{record_id} in the store", as_json=as_json, code=1)
+    summary = found
     if as_json:
         emit_json(summary)
         return

@@ -20,12 +20,13 @@ from sqlalchemy import Connection, Engine
 
 from veil.certificates.rules import load_provisions
 from veil.disclosure.catalogue import DisclosureCatalogue, Regulation
-from veil.disclosure.pdp import Decision, Entity, PolicyDecisionPoint
+from veil.disclosure.pdp import REGISTRY, Decision, Entity, PolicyDecisionPoint
 from veil.keys import BlindIndex, DataKey, KeyProvider
 from veil.records.catalogue import Catalogue
 from veil.records.codec import identity_from_bytes, person_aad, row_aad
 from veil.sealing.explain import explain
 from veil.sealing.pack import RuleSet
+from veil.store.explained import explain_record
 from veil.store.seals import history
 from veil.store.subject_records import records_of_subject
 
@@ -222,6 +223,35 @@ class Door:
         )
         decision = self._under_regulation(requester, "unit_letter", request)
         return self._prepare_finding(requester, request, decision, request_id, conn)
+
+    def explain_record(
+        self, requester: Requester, source: str, record_id: str, lang: str, request_id: str
+    ) -> dict[str, Any] | None:
+        """One record's seal state, its reasons and history, for the records bureau (the
+        `veil seal explain --json` object; facts only, never the identity); None if no such
+        record. Decided, then recorded in the ledger, then answered; Refused if not allowed.
+        """
+        decision = self.pdp.decide(requester.entity, "explain_record", REGISTRY, {})
+        entry: dict[str, Any] = {
+            "kind": "disclosure",
+            "decision": "allow" if decision.allowed else "deny",
+            "policies": list(decision.policies),
+            "purpose": "explain_record",
+            "record": f"{source}:{record_id}",
+            "request_id": request_id,
+            "organisation": requester.org_id,
+            "organisation_name": requester.org_name,
+            "organisation_type": requester.org_type,
+            "officer": requester.officer,
+        }
+        if not decision.allowed:
+            self.ledger.append(entry)
+            raise Refused("explain_record")
+        with self.engine.connect() as conn:
+            found = explain_record(conn, self.ruleset, source, record_id, lang, self.today())
+        entry["disclosed"] = {"found": found is not None}
+        self.ledger.append(entry)
+        return found
 
     def _prepare_finding(
         self,

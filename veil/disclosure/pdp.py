@@ -43,6 +43,10 @@ class Entity:
         return {"uid": self.uid(), "attrs": attrs, "parents": []}
 
 
+# The records store as a whole: the resource of administrative actions (veil.cedarschema).
+REGISTRY = Entity("Registry", "records")
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
     allowed: bool
