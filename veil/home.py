@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -22,6 +26,7 @@ from veil.records.catalogue import Catalogue, load_catalogue
 from veil.sealing.pack import RuleSet, load_ruleset
 from veil.store.database import current_revision, head_revision, open_engine, upgrade
 from veil.store.seals import events_digest
+from veil.store.sweep import SweepResult, sweep
 
 # The C2SP checkpoint origin line: names this log.
 LEDGER_ORIGIN = "veil.local/audit"
@@ -133,6 +138,32 @@ class Home:
             seal_changes=report.seal_changes,
             **self.seal_run_record(report.seal_run),
         )
+
+    def sweep(
+        self,
+        as_of: dt.date,
+        by: str,
+        engine: str | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> SweepResult:
+        """Run a sealing sweep, commit it, and record it in the ledger (EngineError for a
+        bad engine; LedgerUnavailable if the committed sweep could not be recorded)."""
+        with (
+            tempfile.TemporaryDirectory(dir=self.settings.home) as workdir,
+            self.engine.connect() as conn,
+        ):
+            result = sweep(
+                conn, self.ruleset, as_of, engine=engine, workdir=Path(workdir), progress=progress
+            )
+            conn.commit()
+        self.audit_admin(
+            "seal_sweep",
+            by,
+            engine=result.engine,
+            **result.as_dict(),
+            **self.seal_run_record(result.run_id),
+        )
+        return result
 
     def seal_run_record(self, run_id: int | None) -> dict[str, object]:
         """What the ledger keeps of a committed seal run: its events' count and digest."""

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
-from pathlib import Path
 
 import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
@@ -16,7 +14,7 @@ from veil.ledger.log import LedgerUnavailable
 from veil.sealing.explain import LANGS, facts_line, one_line
 from veil.sealing.pack import PackError
 from veil.store.explained import explain_record
-from veil.store.sweep import ENGINES, EngineError, sweep
+from veil.store.sweep import ENGINES, EngineError
 
 app = typer.Typer(help="Seal states: sweep every record, explain one.", no_args_is_help=True)
 
@@ -45,7 +43,7 @@ def sweep_command(
     home = Home()
     try:
         home.check_ready()
-        rules = home.ruleset
+        _ = home.ruleset  # a bad pack stops the sweep before it starts
     except (RuntimeError, PackError) as exc:
         fail(str(exc), as_json=as_json)
     columns = (
@@ -56,36 +54,21 @@ def sweep_command(
     )
     with Progress(*columns, console=stderr, disable=not stderr.is_terminal) as progress:
         task = progress.add_task(f"Sweeping as of {day}", total=None)
-        with tempfile.TemporaryDirectory(dir=home.settings.home) as workdir:
-            try:
-                with home.engine.connect() as conn:
-                    result = sweep(
-                        conn,
-                        rules,
-                        day,
-                        engine=engine,
-                        workdir=Path(workdir),
-                        progress=lambda done, total: progress.update(
-                            task, completed=done, total=total
-                        ),
-                    )
-                    conn.commit()
-            except EngineError as exc:
-                fail(str(exc), as_json=as_json)
-    try:
-        home.audit_admin(
-            "seal_sweep",
-            "cli",
-            engine=result.engine,
-            **result.as_dict(),
-            **home.seal_run_record(result.run_id),
-        )
-    except LedgerUnavailable:
-        fail(
-            "the sweep was stored, but the audit ledger could not record it",
-            as_json=as_json,
-            code=3,
-        )
+        try:
+            result = home.sweep(
+                day,
+                "cli",
+                engine=engine,
+                progress=lambda done, total: progress.update(task, completed=done, total=total),
+            )
+        except EngineError as exc:
+            fail(str(exc), as_json=as_json)
+        except LedgerUnavailable:
+            fail(
+                "the sweep was stored, but the audit ledger could not record it",
+                as_json=as_json,
+                code=3,
+            )
     if as_json:
         emit_json(result.as_dict())
         return
