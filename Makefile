@@ -35,9 +35,27 @@ run: install ## Initialise, load a synthetic demo population, and serve on 127.0
 	$(VENV)/bin/python scripts/demo-orgs
 	VEIL_IDENTITY_CHECK=demo $(VENV)/bin/veil serve --host 127.0.0.1 --port 8000
 
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+
 .PHONY: test-deps
-test-deps: install ## Install the system packages the tests need (PostgreSQL server; poppler and a CJK font to render certificates)
-	@scripts/system-deps postgresql poppler-utils poppler-data fonts-arphic-uming
+test-deps: install $(AXE) ## Install what the tests need: PostgreSQL server; poppler and a CJK font (certificates); Chromium and axe-core (pages)
+	@scripts/system-deps postgresql poppler-utils poppler-data fonts-arphic-uming chromium
+
+# axe-core, pinned by tests/browser/package-lock.json, for the pages' accessibility checks.
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	@command -v npm >/dev/null || scripts/system-deps npm
+	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+.PHONY: messages
+messages: install ## Extract the pages' strings and add them to the zh and en catalogues (veil/web/locale)
+	@pot=$$(mktemp --suffix=.pot) && \
+	  $(VENV)/bin/pybabel -q extract -F pyproject.toml --add-location=file --sort-by-file \
+	    --project=Veil --version=$$($(VENV)/bin/python -c 'import veil; print(veil.__version__)') \
+	    -o $$pot veil/web && \
+	  $(VENV)/bin/pybabel -q update -i $$pot -d veil/web/locale --no-fuzzy-matching --ignore-obsolete && \
+	  rm -f $$pot
+	@echo "Now translate the new entries in veil/web/locale/zh/LC_MESSAGES/messages.po"
 
 .PHONY: test
 test: test-deps ## Run the whole suite (SQLite and a real PostgreSQL), lint and schema checks
@@ -69,7 +87,7 @@ bench-audit: install ## Audit ledger benchmark: verify 1 M entries, group-commit
 
 .PHONY: clean
 clean: ## Remove the virtual environment and local data
-	rm -rf $(VENV) .veil
+	rm -rf $(VENV) .veil tests/browser/node_modules
 
 .PHONY: bench-disclose
 bench-disclose: install ## Disclosure benchmark: audited disclosures/s over HTTP, ledger on vs off (not in `make test`)

@@ -20,6 +20,9 @@ from veil.store.database import open_engine, upgrade
 
 from .postgres_server import postgres_server
 
+# The real-browser fixtures (live_site, browser, page) for the pages' tests.
+pytest_plugins = ("tests.browser_helpers",)
+
 BACKENDS = ("sqlite", "postgresql")
 
 

@@ -150,3 +150,13 @@ def live_server(home: Home) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=30)
+
+
+@contextmanager
+def served(root: Path, extra: Sequence[dict[str, str]] = ()) -> Iterator[Installation]:
+    """`installation(root, extra)` behind a live server (`.url` set); its ledger closed after."""
+    setup = installation(root, extra)
+    with live_server(setup.home) as url:
+        setup.url = url
+        yield setup
+    setup.home.ledger.close()

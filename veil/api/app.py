@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 from pydantic import BaseModel, Field
 
-from veil import __version__
+from veil import __version__, web
 from veil.api import admin, audit, certificates, disclosures, problems
 from veil.api.limits import BodyLimit
 from veil.home import Home
@@ -60,6 +60,7 @@ def create_app(home: Home | None = None) -> FastAPI:
     app.include_router(admin.router(home))
     app.include_router(audit.router(home))
     app.include_router(certificates.router(home))
+    app.include_router(web.router(home))
     app.add_middleware(BodyLimit, limits={"/api/v1/ingest": admin.INGEST_LIMIT})
     return app
 

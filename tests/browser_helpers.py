@@ -1,0 +1,102 @@
+"""Real-browser tests: Debian's Chromium, driven by Playwright, against a live Veil server.
+
+Registered as a plugin in conftest.py, so any test module can ask for:
+- `live_site` (module scope): the population of disclosure_helpers, one organisation of
+  every type, served by uvicorn on a loopback port; `.url`, `.tokens`, `.home`;
+- `browser` (module scope): headless Chromium (`make test-deps` installs it);
+- `page`: a fresh browser context (no cookies) at 1280x900 whose relative URLs go to
+  `live_site`.
+A module that needs other data overrides `live_site` with its own fixture of that name
+(`with served(path, extra_rows) as setup: yield setup`).
+Playwright never downloads a browser here: it launches /usr/bin/chromium.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from .disclosure_helpers import Installation, served
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+# The machine has no internet: without these flags Chromium waits on network look-ups.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+AXE = ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+VIEWPORT = {"width": 1280, "height": 900}
+SERIOUS = ("serious", "critical")
+
+
+@pytest.fixture(scope="module")
+def live_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installation]:
+    with served(tmp_path_factory.mktemp("web")) as setup:
+        yield setup
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"Chromium is not installed at {CHROMIUM}: run `make test-deps`")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser, live_site: Installation) -> Iterator[Page]:
+    # An English-speaking browser: the pages are still Chinese until asked otherwise.
+    # bypass_csp lets axe_violations inject axe-core past the pages' no-script policy.
+    context = browser.new_context(
+        base_url=live_site.url,
+        viewport=VIEWPORT,  # type: ignore[arg-type]
+        locale="en-GB",
+        timezone_id="Asia/Shanghai",
+        bypass_csp=True,
+    )
+    context.set_default_timeout(15_000)
+    opened = context.new_page()
+    yield opened
+    context.close()
+
+
+def axe_violations(page: Page) -> list[dict[str, Any]]:
+    """axe-core's serious and critical violations on the page as it is now."""
+    if not AXE.exists():
+        pytest.fail(f"axe-core is not installed at {AXE}: run `make test-deps`")
+    page.add_script_tag(path=str(AXE))
+    results = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [
+        {
+            "id": violation["id"],
+            "impact": violation["impact"],
+            "help": violation["help"],
+            "where": [node["target"] for node in violation["nodes"]],
+        }
+        for violation in results["violations"]
+        if violation["impact"] in SERIOUS
+    ]
+
+
+def screenshot(page: Page, name: str) -> Path:
+    """The whole page as docs/screenshots/NAME.png (the README links these)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True, animations="disabled", caret="hide")
+    return path

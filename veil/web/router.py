@@ -1,0 +1,20 @@
+"""The pages of an installation as one router, mounted by the FastAPI app."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from veil.home import Home
+from veil.web import landing, login, rules, static_files
+from veil.web.site import Site
+
+# Each module adds its pages with `routes(site, pages)`; add a module here to add pages.
+PAGES = (landing, login, rules, static_files)
+
+
+def router(home: Home) -> APIRouter:
+    site = Site(home)
+    pages = site.router()
+    for module in PAGES:
+        module.routes(site, pages)
+    return pages
