@@ -227,9 +227,11 @@ def test_anyone_checks_a_code_online_and_learns_only_genuine_and_dates(
     }
     key = client.get("/api/v1/certificates/key").json()["public_key"]
     assert verify(issued.pdf, base64.b64decode(key)).genuine
-    page = client.get("/certificates/verify", params={"code": issued.content.code}).text
-    assert "Genuine" in page and NAME not in page
-    hostile = client.get("/certificates/verify", params={"code": "<script>x</script>"}).text
+    page = client.get("/certificates/verify", params={"code": issued.content.code, "lang": "en"})
+    assert "Genuine" in page.text and NAME not in page.text
+    hostile = client.get(
+        "/certificates/verify", params={"code": "<script>x</script>", "lang": "en"}
+    ).text
     assert "<script>x" not in hostile and "Not genuine" in hostile
     with setup.home.engine.connect() as conn:
         checks = [

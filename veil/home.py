@@ -19,9 +19,10 @@ from veil.disclosure.identity import IdentityCheck, identity_check
 from veil.disclosure.organisations import Authenticator, Organisations
 from veil.disclosure.oversight import Oversight
 from veil.disclosure.pdp import PolicyDecisionPoint
-from veil.ingest.service import IngestReport
+from veil.ingest.service import IngestReport, ingest_rows
 from veil.keys import BlindIndex, KeyProvider, LocalKeyFile
 from veil.ledger.log import Ledger
+from veil.recordfiles import format_of, open_reader
 from veil.records.catalogue import Catalogue, load_catalogue
 from veil.sealing.pack import RuleSet, load_ruleset
 from veil.store.database import current_revision, head_revision, open_engine, upgrade
@@ -138,6 +139,26 @@ class Home:
             seal_changes=report.seal_changes,
             **self.seal_run_record(report.seal_run),
         )
+
+    def ingest_file(self, path: Path, by: str, file_name: str | None = None) -> IngestReport:
+        """Ingest a record file as one batch and record it in the ledger: the one path for
+        the API and the bureau's page. `file_name` (default `path.name`) is what the batch
+        and the ledger call the file. FileFormatError if the file cannot be read as records
+        (nothing stored); LedgerUnavailable if the stored batch could not be recorded."""
+        name = file_name or path.name
+        reader = open_reader(path)
+        with self.engine.connect() as conn:
+            report = ingest_rows(
+                conn,
+                reader,
+                keys=self.keys,
+                catalogue=self.catalogue,
+                rules=self.ruleset,
+                file_name=name,
+                file_format=format_of(path),
+            )
+        self.audit_ingest(report, name, by)
+        return report
 
     def sweep(
         self,

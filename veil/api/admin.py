@@ -21,9 +21,8 @@ from veil.disclosure.administration import acting
 from veil.disclosure.door import Requester
 from veil.disclosure.organisations import UnknownOrganisationType
 from veil.home import Home
-from veil.ingest import ingest_rows
 from veil.ledger.log import LedgerUnavailable
-from veil.recordfiles import FileFormatError, format_of, open_reader
+from veil.recordfiles import FileFormatError
 from veil.sealing.pack import pack_dict
 
 INGEST_LIMIT = 256 * 1024 * 1024
@@ -226,21 +225,9 @@ def router(home: Home) -> APIRouter:
 
 def _ingest_file(home: Home, path: Path, by: str) -> Any:
     try:
-        reader = open_reader(path)
-        with home.engine.connect() as conn:
-            report = ingest_rows(
-                conn,
-                reader,
-                keys=home.keys,
-                catalogue=home.catalogue,
-                rules=home.ruleset,
-                file_name=path.name,
-                file_format=format_of(path),
-            )
+        report = home.ingest_file(path, by)
     except FileFormatError as exc:
         return problem(422, "Malformed record file", f"{exc} (nothing was stored)")
-    try:
-        home.audit_ingest(report, path.name, by)
     except LedgerUnavailable:
         return respond(outcome.ledger_unavailable())
     return report.as_dict()

@@ -13,6 +13,7 @@ from veil.api.limits import BodyLimit
 from veil.home import Home
 from veil.records.catalogue import load_catalogue
 from veil.store.database import current_revision
+from veil.web import verify
 
 
 class Health(BaseModel):
@@ -61,7 +62,12 @@ def create_app(home: Home | None = None) -> FastAPI:
     app.include_router(audit.router(home))
     app.include_router(certificates.router(home))
     app.include_router(web.router(home))
-    app.add_middleware(BodyLimit, limits={"/api/v1/ingest": admin.INGEST_LIMIT})
+    limits = {
+        "/api/v1/ingest": admin.INGEST_LIMIT,
+        "/bureau/ingest": admin.INGEST_LIMIT,  # the bureau's upload page: the same files
+        "/certificates/verify": verify.UPLOAD_LIMIT,  # a certificate's PDF, uploaded
+    }
+    app.add_middleware(BodyLimit, limits=limits)
     return app
 
 

@@ -1,19 +1,19 @@
-"""Anyone may check a certificate: by code over the API or on a page, and fetch the key."""
+"""Certificates over the API: a person's own, a unit's letter, the check by code and the
+published key. (The page that checks a certificate is veil/web/verify.py.)"""
 
 from __future__ import annotations
 
 import base64
-import html
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from veil.api.disclosures import bearer
 from veil.api.problems import PROBLEM_RESPONSES, respond
-from veil.certificates.document import public_key_of
+from veil.certificates import issue as issuing
 from veil.certificates.issue import Issued, check_code, issue, issue_letter
 from veil.disclosure import outcome
 from veil.disclosure.door import DisclosureRequest, Refused, Requester
@@ -109,39 +109,17 @@ def issue_response(
         return respond(outcome.not_permitted(purpose))
     except LedgerUnavailable:
         return respond(outcome.ledger_unavailable())
-    return Response(
-        issued.pdf,
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="veil-{issued.content.serial}.pdf"',
-            "Veil-Certificate-Code": issued.content.code,
-            "Veil-Certificate-Serial": issued.content.serial,
-        },
-    )
-
-
-PAGE = """<!doctype html>
-<html lang="zh"><head><meta charset="utf-8"><title>证明核验 Certificate check</title></head>
-<body><h1>证明核验 · Certificate check</h1>
-<form method="get" action="/certificates/verify">
-<label for="code">验证码 Verification code</label>
-<input id="code" name="code" value="{code}" maxlength="19" required>
-<button type="submit">核验 Check</button></form>
-{result}
-<p>离线核验 Offline: <code>veil certificate verify FILE --key {key}</code></p>
-</body></html>"""
+    return Response(issued.pdf, media_type="application/pdf", headers=issued.download_headers())
 
 
 def router(home: Home) -> APIRouter:
     api = APIRouter(tags=["certificates"])
 
-    def key() -> str:
-        return base64.b64encode(public_key_of(home.keys.certificate_signing_key())).decode()
-
     @api.get("/api/v1/certificates/key", response_model=PublicKey)
     def public_key() -> dict[str, str]:
         """The Ed25519 key every certificate is signed with: verify offline with it."""
-        return {"algorithm": "Ed25519", "public_key": key()}
+        key = base64.b64encode(issuing.public_key(home)).decode()
+        return {"algorithm": "Ed25519", "public_key": key}
 
     @api.post("/api/v1/certificates", response_class=Response, responses=PDF_RESPONSE)
     def issue_own(
@@ -204,25 +182,5 @@ def router(home: Home) -> APIRouter:
             return check_code(home, code)
         except LedgerUnavailable:
             return respond(outcome.ledger_unavailable())
-
-    @api.get("/certificates/verify", response_class=HTMLResponse)
-    def page(code: str = Query("", max_length=64)) -> Response:
-        """The public page: the same answer as the API, without JavaScript."""
-        result = ""
-        if code:
-            try:
-                found = check_code(home, code)
-            except LedgerUnavailable:
-                return HTMLResponse("<p>暂不可用 Unavailable</p>", status_code=503)
-            if found["genuine"]:
-                result = (
-                    f"<p><strong>真实 Genuine</strong>：出具于 issued on {found['issued_on']}，"
-                    f"有效期至 valid until {found['valid_until']}"
-                    f"{'（已过期 expired）' if found['expired'] else ''}，"
-                    "为其上所载之人 for the person named on it.</p>"
-                )
-            else:
-                result = "<p><strong>不是真实证明 Not genuine</strong></p>"
-        return HTMLResponse(PAGE.format(code=html.escape(code), result=result, key=key()))
 
     return api

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from veil.certificates.document import Content, render, sign
+from veil.certificates.document import Content, Verdict, public_key_of, render, sign, verify
 from veil.certificates.rules import load_provisions
 from veil.disclosure.door import DisclosureRequest, Prepared, Requester
 from veil.keys import BlindIndex
@@ -24,6 +24,14 @@ if TYPE_CHECKING:
 class Issued:
     content: Content
     pdf: bytes
+
+    def download_headers(self) -> dict[str, str]:
+        """The headers the PDF is sent with, by the API and by the subject's page."""
+        return {
+            "Content-Disposition": f'attachment; filename="veil-{self.content.serial}.pdf"',
+            "Veil-Certificate-Code": self.content.code,
+            "Veil-Certificate-Serial": self.content.serial,
+        }
 
 
 def new_code() -> str:
@@ -162,11 +170,44 @@ def check_code(home: Home, code: str, today: dt.date | None = None) -> dict[str,
     home.ledger.append({"kind": "certificate_check", "code": normalised[:19], "genuine": genuine})
     if row is None:
         return {"genuine": False}
-    valid_until = row["valid_until"]
-    issued = row["issued_at"]
+    return _genuine(row["issued_at"].date(), row["valid_until"], today)
+
+
+def check_file(home: Home, pdf: bytes, today: dt.date | None = None) -> dict[str, object]:
+    """The check of an uploaded certificate file: the offline verification with the
+    installation's public key, answered like `check_code` and, like it, a ledger entry.
+
+    Anything that is not a certificate this installation signed, unaltered, is not genuine.
+    """
+    key = public_key(home)
+    try:
+        verdict = verify(pdf, key)
+    except Exception:  # an uploaded file may break the PDF reader in ways it does not name
+        verdict = Verdict(False, reason="unreadable")
+    content = verdict.content if verdict.genuine else None
+    home.ledger.append(
+        {
+            "kind": "certificate_check",
+            "method": "file",
+            "code": content.code if content is not None else None,
+            "genuine": content is not None,
+        }
+    )
+    if content is None:
+        return {"genuine": False}
+    issued_on = dt.date.fromisoformat(content.issued_at[:10])
+    return _genuine(issued_on, dt.date.fromisoformat(content.valid_until), today)
+
+
+def _genuine(issued_on: dt.date, valid_until: dt.date, today: dt.date | None) -> dict[str, object]:
     return {
         "genuine": True,
-        "issued_on": issued.date().isoformat(),
+        "issued_on": issued_on.isoformat(),
         "valid_until": valid_until.isoformat(),
         "expired": (today or dt.date.today()) > valid_until,
     }
+
+
+def public_key(home: Home) -> bytes:
+    """The Ed25519 key every certificate of this installation is signed with: published."""
+    return public_key_of(home.keys.certificate_signing_key())

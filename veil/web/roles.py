@@ -37,18 +37,26 @@ class Role:
 RULES = Link("/rules", N_("Sealing rules and regulations"))
 VERIFY = Link("/certificates/verify", N_("Verify a certificate"))
 API = Link("/docs", N_("HTTP API reference"))
+# The procuratorate's only (policy procuratorial-oversight); other organs are refused.
+OVERSIGHT = Link("/oversight", N_("Oversight of the access log and the ledger (procuratorates)"))
 
 ROLES = (
     Role(
         "records_bureau",
         N_("Records bureau"),
         N_(
-            "Ingests records from case systems, runs sealing sweeps and manages the "
-            "organisations that may ask. Its pages are being built; until then it works "
-            "through the command line and the HTTP API."
+            "Ingests records from case systems, runs sealing sweeps, reads any record's seal "
+            "state with its reasons and history, and manages the organisations that may ask."
         ),
         "token",
-        links=(API, RULES),
+        home="/bureau",
+        links=(
+            Link("/bureau/ingest", N_("Upload a records file")),
+            Link("/bureau/sweep", N_("Run a sealing sweep")),
+            Link("/bureau/records", N_("Look up a record")),
+            Link("/bureau/organisations", N_("Organisations and tokens")),
+            RULES,
+        ),
     ),
     Role(
         "case_handling_organ",
@@ -56,22 +64,27 @@ ROLES = (
         N_(
             "Public security, procuratorates, courts, state security and supervision "
             "commissions read a subject's records, sealed ones marked, for a named case with "
-            "its case number. Its pages are being built; until then it asks through the "
-            "HTTP API."
+            "its case number."
         ),
         "token",
-        links=(API, RULES),
+        home="/case",
+        links=(Link("/case", N_("Read a subject's records for a case")), OVERSIGHT, RULES),
     ),
     Role(
         "screening_unit",
         N_("Screening units"),
         N_(
             "Schools, kindergartens, child care and the other units a regulation names ask, "
-            "with the applicant's consent, the one question the regulation allows. Its pages "
-            "are being built; until then it asks through the HTTP API."
+            "with the applicant's consent, the one question the regulation allows, and see "
+            "which staff are due for their yearly re-check."
         ),
         "token",
-        links=(RULES, API),
+        home="/screening",
+        links=(
+            Link("/screening", N_("Check a person")),
+            Link("/screening/rechecks", N_("Staff due for their re-check")),
+            RULES,
+        ),
     ),
     Role(
         "employer",
@@ -88,11 +101,15 @@ ROLES = (
         N_("The person concerned"),
         N_(
             "Sees their own records, whether each is sealed and why, and who has looked at "
-            "them; obtains a certificate. Signing in needs the identity check. These pages "
-            "are being built."
+            "them; obtains a certificate. Signing in needs the identity check."
         ),
         "identity",
-        links=(RULES,),
+        home="/me",
+        links=(
+            Link("/me", N_("My records and who looked at them")),
+            Link("/me/certificate", N_("My certificate")),
+            RULES,
+        ),
     ),
     Role(
         PUBLIC,
