@@ -18,7 +18,7 @@ from starlette.responses import Response
 from veil.disclosure.door import Requester
 from veil.ledger.log import LedgerUnavailable
 from veil.web.labels import EFFECTS
-from veil.web.oversight import refused, unavailable
+from veil.web.outcomes import refused, unavailable
 from veil.web.site import SignedIn, Site
 
 HOME = "/bureau"

@@ -23,7 +23,7 @@ from veil.disclosure.door import Requester
 from veil.ledger.log import LedgerUnavailable
 from veil.web.bureau import refusal, stopped
 from veil.web.language import N_
-from veil.web.oversight import unavailable
+from veil.web.outcomes import unavailable
 from veil.web.site import SignedIn, Site
 
 PATH = "/bureau/organisations"

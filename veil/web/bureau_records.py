@@ -17,9 +17,9 @@ from starlette.responses import Response
 from veil.disclosure.door import Refused
 from veil.ledger.log import LedgerUnavailable
 from veil.web.bureau import refusal
-from veil.web.case_handling import SEAL_STATES
+from veil.web.labels import SEAL_STATES
 from veil.web.language import N_, chosen
-from veil.web.oversight import refused, unavailable
+from veil.web.outcomes import refused, unavailable
 from veil.web.site import SignedIn, Site
 
 PATH = "/bureau/records"

@@ -18,9 +18,10 @@ from starlette.responses import Response
 from veil.disclosure.door import DisclosureRequest
 from veil.disclosure.request import TEXT
 from veil.web import labels
+from veil.web.labels import KINDS, SEAL_STATES
 from veil.web.language import N_
-from veil.web.oversight import refused
-from veil.web.screening_fields import form_errors, form_values, in_group, through_door
+from veil.web.outcomes import refused, through_door
+from veil.web.screening_fields import form_errors, form_values, in_group
 from veil.web.site import SignedIn, Site
 
 GROUP = "case_handling_organ"
@@ -32,17 +33,6 @@ ASKED = {
         "Law art. 286."
     ),
 }
-KINDS = {
-    "criminal": N_("Criminal case"),
-    "admin_violation": N_("Administrative violation"),
-    "drug_registration": N_("Drug-use registration"),
-}
-SEAL_STATES = {
-    "sealed": N_("Sealed"),
-    "open": N_("Not sealed"),
-    "unsealed": N_("Unsealed: the seal was lifted"),
-}
-
 Field = Annotated[str, Form()]
 
 

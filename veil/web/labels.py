@@ -44,3 +44,15 @@ EFFECTS = {
     "seal": N_("Seals the record"),
     "unseal": N_("Unseals the record"),
 }
+
+# What kind of record it is, and its seal state, in words (never colour alone).
+KINDS = {
+    "criminal": N_("Criminal case"),
+    "admin_violation": N_("Administrative violation"),
+    "drug_registration": N_("Drug-use registration"),
+}
+SEAL_STATES = {
+    "sealed": N_("Sealed"),
+    "open": N_("Not sealed"),
+    "unsealed": N_("Unsealed: the seal was lifted"),
+}

@@ -5,13 +5,11 @@ GET /oversight/access (the access log, filtered by organisation, purpose and per
 Every look goes through `home.oversight`, which the `review_access` policy decides (the
 procuratorate only) and which writes the look into the ledger. The proofs are the public
 ones `GET /api/v1/audit/proof` serves. Also: the refusal and unavailability pages the
-person's pages share.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -20,10 +18,10 @@ from starlette.responses import Response
 
 from veil.disclosure.door import Refused, Requester
 from veil.ledger.access import AccessFilter
-from veil.ledger.log import LedgerUnavailable
 from veil.ledger.reader import LedgerDamaged
 from veil.ledger.verify import VerifyReport
 from veil.web.language import N_
+from veil.web.outcomes import through_door
 from veil.web.site import SignedIn, Site
 
 # What each purpose a ledger entry names is called on the pages.
@@ -55,26 +53,6 @@ NO_SUCH_ENTRY = N_(
 DAMAGED = N_("The stored ledger is missing entries this proof needs: verify the ledger.")
 BAD_DATE = N_("Enter a date as year-month-day, for example 2026-11-24.")
 BACKWARDS = N_("The end of the period is before its start.")
-
-
-def refused(site: Site, request: Request) -> Response:
-    """403: not permitted, and nothing else (the same page whoever and whatever is asked)."""
-    return site.render(request, "oversight_refused.html", status=403)
-
-
-def unavailable(site: Site, request: Request) -> Response:
-    """503: the ledger could not record the request, so nothing was shown."""
-    return site.render(request, "oversight_unavailable.html", status=503)
-
-
-def guarded(site: Site, request: Request, show: Callable[[], Response]) -> Response:
-    """`show()`, or the refusal (403) or unavailability (503) page instead."""
-    try:
-        return show()
-    except Refused:
-        return refused(site, request)
-    except LedgerUnavailable:
-        return unavailable(site, request)
 
 
 def _whole(text: str) -> int | None:
@@ -154,7 +132,9 @@ def routes(site: Site, pages: APIRouter) -> None:
         index: Annotated[str, Query(max_length=TEXT)] = "",
         size: Annotated[str, Query(max_length=TEXT)] = "",
     ) -> Response:
-        return guarded(site, request, lambda: status_page(request, who, index=index, size=size))
+        return through_door(
+            site, request, lambda: status_page(request, who, index=index, size=size)
+        )
 
     @pages.post("/oversight/verify")
     def verify_now(request: Request, who: SignedIn) -> Response:
@@ -162,7 +142,7 @@ def routes(site: Site, pages: APIRouter) -> None:
             report = home.oversight.verify(who, request.state.request_id)
             return status_page(request, who, report=report)
 
-        return guarded(site, request, verified)
+        return through_door(site, request, verified)
 
     @pages.get("/oversight/access")
     def access(
@@ -199,4 +179,4 @@ def routes(site: Site, pages: APIRouter) -> None:
                 limit=LIMIT,
             )
 
-        return guarded(site, request, shown)
+        return through_door(site, request, shown)

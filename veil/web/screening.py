@@ -22,8 +22,8 @@ from veil.disclosure.request import TEXT
 from veil.disclosure.rescreening import due_for_recheck
 from veil.web import language
 from veil.web.language import N_
-from veil.web.oversight import refused
-from veil.web.screening_fields import form_errors, form_values, in_group, through_door
+from veil.web.outcomes import refused, through_door
+from veil.web.screening_fields import form_errors, form_values, in_group
 from veil.web.site import SignedIn, Site
 
 GROUP = "screening_unit"

@@ -9,17 +9,12 @@ the decision is still the door's, so a crafted form that skips them is refused t
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TypeVar
 
-from starlette.requests import Request
-from starlette.responses import Response
-
-from veil.disclosure.door import Refused, Requester
+from veil.disclosure.door import Requester
 from veil.disclosure.request import ID_PATTERN, TEXT
-from veil.ledger.log import LedgerUnavailable
 from veil.web.language import N_
-from veil.web.oversight import refused, unavailable
 from veil.web.site import Site
 
 ID_NUMBER = re.compile(ID_PATTERN)
@@ -57,14 +52,3 @@ def form_errors(
 def in_group(site: Site, who: Requester, group: str) -> bool:
     """Whether the signed-in requester's organisation is of the disclosure group `group`."""
     return site.role(who).key == group
-
-
-def through_door(site: Site, request: Request, asking: Callable[[], T]) -> T | Response:
-    """What `asking` returns, or the page for a refusal (403, the same whatever the subject
-    has) or for a ledger that could not record the request (503, nothing disclosed)."""
-    try:
-        return asking()
-    except Refused:
-        return refused(site, request)
-    except LedgerUnavailable:
-        return unavailable(site, request)

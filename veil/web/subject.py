@@ -18,9 +18,10 @@ from veil.certificates.issue import issue
 from veil.certificates.rules import load_provisions
 from veil.disclosure.door import DisclosureRequest, Requester
 from veil.web import labels
-from veil.web.case_handling import KINDS, SEAL_STATES
+from veil.web.labels import KINDS, SEAL_STATES
 from veil.web.language import N_
-from veil.web.oversight import PURPOSES, guarded, refused
+from veil.web.outcomes import refused, through_door
+from veil.web.oversight import PURPOSES
 from veil.web.site import SignedIn, Site
 
 MAX_NAME = 64  # as the API's CertificateBody
@@ -57,7 +58,7 @@ def routes(site: Site, pages: APIRouter) -> None:
                 regulations=home.disclosure.regulations,
             )
 
-        return guarded(site, request, shown)
+        return through_door(site, request, shown)
 
     def certificate_form(
         request: Request, *, errors: dict[str, str], name: str = "", status: int = 200
@@ -98,4 +99,4 @@ def routes(site: Site, pages: APIRouter) -> None:
             headers = {**issued.download_headers(), "Cache-Control": "no-store"}
             return Response(issued.pdf, media_type="application/pdf", headers=headers)
 
-        return guarded(site, request, download)
+        return through_door(site, request, download)

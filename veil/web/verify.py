@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 from veil.certificates.issue import check_code, check_file, public_key
 from veil.web.language import N_
-from veil.web.oversight import guarded
+from veil.web.outcomes import through_door
 from veil.web.site import Site
 
 UPLOAD_LIMIT = 10 * 1024 * 1024  # a certificate is a few kilobytes; veil/api/app.py enforces it
@@ -55,7 +55,7 @@ def routes(site: Site, pages: APIRouter) -> None:
         code = code.strip()[:CODE]
         if not code:
             return page(request)
-        return guarded(
+        return through_door(
             site,
             request,
             lambda: page(request, code=code, found=check_code(home, code), method="code"),
@@ -70,6 +70,6 @@ def routes(site: Site, pages: APIRouter) -> None:
             return page(request, errors={"certificate": NO_FILE})
         if len(data) > UPLOAD_LIMIT:
             return page(request, errors={"certificate": TOO_LARGE})
-        return guarded(
+        return through_door(
             site, request, lambda: page(request, found=check_file(home, data), method="file")
         )
