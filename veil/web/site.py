@@ -158,6 +158,7 @@ def _page_route(site: Site) -> type[APIRoute]:
                 if request.method not in SAFE_METHODS:
                     form = await request.form()
                     if not site.csrf.accepts(request, form, session.credential(request)):
+                        await form.close()  # uploaded files spooled to disk go at once
                         return await run_in_threadpool(site.refused_form, request)
                 try:
                     return await handler(request)
