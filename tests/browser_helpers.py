@@ -13,12 +13,18 @@ Playwright never downloads a browser here: it launches /usr/bin/chromium.
 
 from __future__ import annotations
 
+import itertools
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, sync_playwright
+
+from veil.home import Home
+from veil.ledger.access import newest_first
 
 from .disclosure_helpers import Installation, served
 
@@ -100,3 +106,38 @@ def screenshot(page: Page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True, animations="disabled", caret="hide")
     return path
+
+
+# --- shared by the pages' tests ------------------------------------------------------
+
+
+def last_index(home: Home) -> int:
+    with home.engine.connect() as conn:
+        return next((idx for idx, _ in newest_first(conn, chunk=1)), -1)
+
+
+def entries_since(home: Home, mark: int) -> list[dict[str, Any]]:
+    """The ledger's entries after index `mark`, oldest first."""
+    with home.engine.connect() as conn:
+        newer = itertools.takewhile(lambda item: item[0] > mark, newest_first(conn))
+        return [entry for _, entry in reversed(list(newer))]
+
+
+def field_error(page: Page, field: str) -> str:
+    """The error in the field's own group, tied to the field, with a word (not a colour)."""
+    control = page.locator(f"#{field}")
+    assert control.get_attribute("aria-invalid") == "true"
+    assert f"{field}-error" in (control.get_attribute("aria-describedby") or "")
+    return page.locator(f".field:has(#{field}) #{field}-error").inner_text()
+
+
+def sign_in_with_token(page: Page, token: str) -> None:
+    page.goto("/login")
+    page.locator("#token").fill(token)
+    page.locator("form:has(#token) button[type=submit]").click()
+
+
+def csrf_token(client: TestClient, path: str = "/login") -> str:
+    found = re.search(r'name="csrf_token" value="([0-9a-f]+)"', client.get(path).text)
+    assert found is not None
+    return found.group(1)

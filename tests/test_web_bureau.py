@@ -22,12 +22,19 @@ from veil.api import create_app
 from veil.store.schema import ingest_batches
 from veil.store.sweep import SweepResult
 
-from .browser_helpers import VIEWPORT, axe_violations, screenshot
+from .browser_helpers import (
+    VIEWPORT,
+    axe_violations,
+    csrf_token,
+    entries_since,
+    field_error,
+    last_index,
+    screenshot,
+    sign_in_with_token,
+)
 from .disclosure_helpers import Installation
 from .factories import good_row
 from .test_cli import write_csv
-from .test_web_foundation import csrf_token, sign_in_with_token
-from .test_web_screening import entries_since, field_error, last_index
 
 BUREAU = "records_bureau"
 PAGES = ("/bureau", "/bureau/ingest", "/bureau/sweep", "/bureau/records", "/bureau/organisations")

@@ -24,7 +24,7 @@ from veil.records.catalogue import CATEGORIES, load_catalogue
 from veil.web import labels, language
 from veil.web.site import SignedIn, Site
 
-from .browser_helpers import axe_violations, screenshot
+from .browser_helpers import axe_violations, csrf_token, screenshot, sign_in_with_token
 from .disclosure_helpers import OPEN, Installation
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,12 +33,6 @@ MAIN_PAGES = {"landing": "/", "login": "/login", "rules": "/rules"}
 
 def html_lang(page: Page) -> str | None:
     return page.locator("html").get_attribute("lang")
-
-
-def sign_in_with_token(page: Page, token: str) -> None:
-    page.goto("/login")
-    page.locator("#token").fill(token)
-    page.locator("form:has(#token) button[type=submit]").click()
 
 
 # --- language ------------------------------------------------------------------------
@@ -199,12 +193,6 @@ def test_main_pages_have_no_serious_accessibility_violations(page: Page, name: s
 def client(live_site: Installation) -> Iterator[TestClient]:
     with TestClient(create_app(live_site.home)) as app_client:
         yield app_client
-
-
-def csrf_token(client: TestClient, path: str = "/login") -> str:
-    found = re.search(r'name="csrf_token" value="([0-9a-f]+)"', client.get(path).text)
-    assert found is not None
-    return found.group(1)
 
 
 def test_a_form_posted_without_its_csrf_token_is_refused(

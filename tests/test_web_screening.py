@@ -5,39 +5,30 @@ every check made through the pages in the ledger (SPEC sections 4 and 6)."""
 
 from __future__ import annotations
 
-import itertools
 import re
-from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from veil.certificates.document import public_key_of, verify
-from veil.home import Home
-from veil.ledger.access import entry_time, newest_first
+from veil.ledger.access import entry_time
 from veil.ledger.log import LedgerUnavailable
 
-from .browser_helpers import axe_violations, screenshot
+from .browser_helpers import (
+    axe_violations,
+    entries_since,
+    field_error,
+    last_index,
+    screenshot,
+    sign_in_with_token,
+)
 from .disclosure_helpers import ABSENT, OPEN, OTHER, SEALED, Installation
-from .test_web_foundation import sign_in_with_token
 
 MINORS = "cn-minors-protection-62"
 TEACHERS = "cn-teacher-entry-query-2020"
 
 
 # --- helpers ----------------------------------------------------------------------------
-
-
-def last_index(home: Home) -> int:
-    with home.engine.connect() as conn:
-        return next((idx for idx, _ in newest_first(conn, chunk=1)), -1)
-
-
-def entries_since(home: Home, mark: int) -> list[dict[str, Any]]:
-    """The ledger's entries after index `mark`, oldest first."""
-    with home.engine.connect() as conn:
-        newer = itertools.takewhile(lambda item: item[0] > mark, newest_first(conn))
-        return [entry for _, entry in reversed(list(newer))]
 
 
 def fill_check(page: Page, id_number: str, consent: str, post: str, regulation: str) -> None:
@@ -71,14 +62,6 @@ def ask_case(page: Page, id_number: str, case_number: str, legal_basis: str) -> 
     with page.expect_response(lambda r: r.request.method == "POST") as posted:
         page.locator("form[action='/case'] button[type=submit]").click()
     return posted.value.status
-
-
-def field_error(page: Page, field: str) -> str:
-    """The error in the field's own group, tied to the field, with a word (not a colour)."""
-    control = page.locator(f"#{field}")
-    assert control.get_attribute("aria-invalid") == "true"
-    assert f"{field}-error" in (control.get_attribute("aria-describedby") or "")
-    return page.locator(f".field:has(#{field}) #{field}-error").inner_text()
 
 
 # --- screening units ------------------------------------------------------------------
