@@ -44,6 +44,8 @@ def prepare(folder: Path, persons: int) -> tuple[dict[str, str], list[str]]:
     if marker.exists():
         saved = json.loads(marker.read_text())
         if saved["persons"] == persons:
+            # A home kept from an older Veil: new keys and migrations (safe to repeat).
+            subprocess.run([VEIL, "init"], env=env, check=True, capture_output=True)
             return saved["tokens"], saved["ids"]
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
