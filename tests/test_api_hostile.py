@@ -38,6 +38,15 @@ def test_oversized_bodies_are_refused_before_they_are_read(setup) -> None:  # ty
     )
     assert response.status_code == 413
     assert response.headers["content-type"] == "application/problem+json"
+    # A page's form (here an upload to the certificate check, 10 MiB at most) gets a page a
+    # person can read, before any of the body is read or anything is looked up.
+    page = client.post(
+        "/certificates/verify",
+        content=b"x" * (10 * 2**20 + 1),
+        headers={"Content-Type": "multipart/form-data; boundary=x"},
+    )
+    assert page.status_code == 413 and page.headers["content-type"].startswith("text/html")
+    assert "提交的内容过大" in page.text and "at most 10 MiB" in page.text
 
 
 def test_forged_and_malformed_tokens_are_not_authenticated(setup) -> None:  # type: ignore[no-untyped-def]

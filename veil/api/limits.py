@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 
+from starlette.responses import HTMLResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from veil.api.problems import problem
@@ -66,7 +67,23 @@ class BodyLimit:
 
     @staticmethod
     async def _refuse(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
-        response = problem(
-            413, "Request body too large", f"This route accepts at most {limit} bytes."
-        )
+        if str(scope["path"]).startswith("/api/"):
+            response = problem(
+                413, "Request body too large", f"This route accepts at most {limit} bytes."
+            )
+        else:  # a page's form: a page a person can read, in both languages
+            response = HTMLResponse(_TOO_LARGE_PAGE.format(mib=limit / 2**20), status_code=413)
         await response(scope, receive, send)
+
+
+# Outside the pages' templates on purpose: the body was refused before any page code ran.
+_TOO_LARGE_PAGE = """<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>提交的内容过大 · Too large</title></head>
+<body><main>
+<h1>提交的内容过大</h1>
+<p>此处最多接受 {mib:.4g} MiB。请返回并选择较小的文件；未存储或查询任何内容。</p>
+<h2 lang="en">Too large</h2>
+<p lang="en">This form accepts at most {mib:.4g} MiB. Go back and choose a smaller file;
+nothing was stored or looked up.</p>
+<p><a href="/">首页 · Home</a></p>
+</main></body></html>"""
