@@ -29,6 +29,7 @@ from veil.disclosure.door import DisclosureRequest, Refused, Requester
 from veil.disclosure.identity import DemoIdentity
 from veil.disclosure.organisations import org_entity
 from veil.disclosure.pdp import Entity
+from veil.ledger.log import LedgerUnavailable
 from veil.records.idnumber import with_check_digit
 
 from .cli_helpers import veil
@@ -171,6 +172,27 @@ def test_only_the_subject_or_the_bureau_counter_obtains_it(setup: Installation) 
         issue(setup.home, employer, SEALED, NAME, "zh", "t")
     with pytest.raises(Refused):  # the counter must have checked this applicant's card
         issue(setup.home, counter(OPEN), SEALED, NAME, "zh", "t")
+
+
+def test_nothing_is_issued_when_the_ledger_cannot_record_it(
+    setup: Installation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Write-ahead audit (SPEC 4 and 6): no durable entry, no certificate and no letter, and
+    no code that would check as genuine."""
+
+    def unwritable(*_: object, **__: object) -> int:
+        raise LedgerUnavailable("the audit ledger could not be written: test")
+
+    with setup.home.engine.connect() as conn:
+        before = conn.execute(text("SELECT count(*) FROM certificates")).scalar_one()
+    monkeypatch.setattr(setup.home.ledger, "append", unwritable)
+    with pytest.raises(LedgerUnavailable):
+        issue(setup.home, counter(ABSENT), ABSENT, NAME, "zh", "t")
+    with pytest.raises(LedgerUnavailable):
+        letter(setup, "school", OPEN)
+    with setup.home.engine.connect() as conn:
+        after = conn.execute(text("SELECT count(*) FROM certificates")).scalar_one()
+    assert after == before
 
 
 def test_every_issue_is_in_the_ledger_without_the_id_number(setup: Installation) -> None:

@@ -14,6 +14,7 @@ import pytest
 from veil.disclosure.door import DisclosureRequest, Refused, Requester
 from veil.disclosure.rescreening import due_for_recheck
 from veil.ledger.access import AccessFilter, newest_first
+from veil.ledger.log import LedgerUnavailable
 
 from .disclosure_helpers import ABSENT, OPEN, SEALED, Installation, installation
 
@@ -131,3 +132,23 @@ def test_a_unit_sees_whom_it_must_re_check_each_year(setup: Installation) -> Non
     )
     assert {r["due"] for r in next_year} == {"overdue"}
     assert "K-CONSENT-1" not in {r["consent_ref"] for r in other}
+
+
+def test_nothing_is_shown_when_the_ledger_cannot_record_the_look(
+    setup: Installation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Write-ahead audit (SPEC 6): a record explanation and a look at the access log each
+    fail closed when their entry cannot be written."""
+
+    def unwritable(*_: object, **__: object) -> int:
+        raise LedgerUnavailable("the audit ledger could not be written: test")
+
+    monkeypatch.setattr(setup.home.ledger, "append", unwritable)
+    with pytest.raises(LedgerUnavailable):
+        setup.home.door.explain_record(
+            who(setup, "records_bureau"), "110105-PSB", "S-1", "en", "w1"
+        )
+    with pytest.raises(LedgerUnavailable):
+        setup.home.oversight.access_log(who(setup, "procuratorate"), AccessFilter(), "w2")
+    with pytest.raises(LedgerUnavailable):
+        setup.home.oversight.status(who(setup, "procuratorate"), "w3")

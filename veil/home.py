@@ -140,13 +140,22 @@ class Home:
             **self.seal_run_record(report.seal_run),
         )
 
-    def ingest_file(self, path: Path, by: str, file_name: str | None = None) -> IngestReport:
+    def ingest_file(
+        self,
+        path: Path,
+        by: str,
+        file_name: str | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> IngestReport:
         """Ingest a record file as one batch and record it in the ledger: the one path for
-        the API and the bureau's page. `file_name` (default `path.name`) is what the batch
-        and the ledger call the file. FileFormatError if the file cannot be read as records
-        (nothing stored); LedgerUnavailable if the stored batch could not be recorded."""
+        the CLI, the API and the bureau's page. `file_name` (default `path.name`) is what the
+        batch and the ledger call the file; `progress(done, total)` hears of each chunk.
+        FileFormatError if the file cannot be read as records (nothing stored);
+        LedgerUnavailable if the stored batch could not be recorded."""
         name = file_name or path.name
         reader = open_reader(path)
+        report_progress = progress or (lambda done, total: None)
+        report_progress(0, reader.total)
         with self.engine.connect() as conn:
             report = ingest_rows(
                 conn,
@@ -156,7 +165,9 @@ class Home:
                 rules=self.ruleset,
                 file_name=name,
                 file_format=format_of(path),
+                on_chunk=lambda: report_progress(reader.position, reader.total),
             )
+        report_progress(reader.total, reader.total)
         self.audit_ingest(report, name, by)
         return report
 

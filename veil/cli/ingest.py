@@ -10,9 +10,8 @@ from rich.table import Table
 
 from veil.cli.output import JSON_OPTION, emit_json, fail, stderr, stdout
 from veil.home import Home
-from veil.ingest import ingest_rows
 from veil.ledger.log import LedgerUnavailable
-from veil.recordfiles import FileFormatError, format_of, open_reader
+from veil.recordfiles import FileFormatError
 from veil.sealing.pack import PackError
 
 
@@ -26,10 +25,8 @@ def ingest(
     home = Home()
     try:
         home.check_ready()
-        rules = home.ruleset
-        reader = open_reader(file)
-        file_format = format_of(file)
-    except (RuntimeError, FileFormatError, PackError) as exc:
+        _ = home.ruleset  # a bad rule pack stops the ingest before it reads a row
+    except (RuntimeError, PackError) as exc:
         fail(str(exc), as_json=as_json)
     columns = (
         TextColumn("[progress.description]{task.description}"),
@@ -38,30 +35,21 @@ def ingest(
         TimeRemainingColumn(),
     )
     with Progress(*columns, console=stderr, disable=not stderr.is_terminal) as progress:
-        task = progress.add_task(f"Ingesting {file.name}", total=reader.total)
+        task = progress.add_task(f"Ingesting {file.name}", total=None)
         try:
-            with home.engine.connect() as conn:
-                report = ingest_rows(
-                    conn,
-                    reader,
-                    keys=home.keys,
-                    catalogue=home.catalogue,
-                    rules=rules,
-                    file_name=file.name,
-                    file_format=file_format,
-                    on_chunk=lambda: progress.update(task, completed=reader.position),
-                )
+            report = home.ingest_file(
+                file,
+                "cli",
+                progress=lambda done, total: progress.update(task, completed=done, total=total),
+            )
         except FileFormatError as exc:
             fail(f"{exc} (nothing was stored)", as_json=as_json)
-        progress.update(task, completed=reader.total)
-    try:
-        home.audit_ingest(report, file.name, by="cli")
-    except LedgerUnavailable:
-        fail(
-            f"{file.name} was stored, but the audit ledger could not record it",
-            as_json=as_json,
-            code=3,
-        )
+        except LedgerUnavailable:
+            fail(
+                f"{file.name} was stored, but the audit ledger could not record it",
+                as_json=as_json,
+                code=3,
+            )
     if as_json:
         emit_json(report.as_dict())
     else:

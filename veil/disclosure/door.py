@@ -232,18 +232,8 @@ class Door:
         record. Decided, then recorded in the ledger, then answered; Refused if not allowed.
         """
         decision = self.pdp.decide(requester.entity, "explain_record", REGISTRY, {})
-        entry: dict[str, Any] = {
-            "kind": "disclosure",
-            "decision": "allow" if decision.allowed else "deny",
-            "policies": list(decision.policies),
-            "purpose": "explain_record",
-            "record": f"{source}:{record_id}",
-            "request_id": request_id,
-            "organisation": requester.org_id,
-            "organisation_name": requester.org_name,
-            "organisation_type": requester.org_type,
-            "officer": requester.officer,
-        }
+        entry = _decision_entry(requester, "explain_record", decision, request_id)
+        entry["record"] = f"{source}:{record_id}"
         if not decision.allowed:
             self.ledger.append(entry)
             raise Refused("explain_record")
@@ -281,23 +271,8 @@ class Door:
         request_id: str,
         audit_index: bytes,
     ) -> dict[str, Any]:
-        entry: dict[str, Any] = {
-            "kind": "disclosure",
-            "decision": "allow" if decision.allowed else "deny",
-            "policies": list(decision.policies),
-            "purpose": request.purpose,
-            "subject": audit_index.hex(),
-            "request_id": request_id,
-        }
-        if requester.org_id is not None:
-            entry.update(
-                organisation=requester.org_id,
-                organisation_name=requester.org_name,
-                organisation_type=requester.org_type,
-                officer=requester.officer,
-            )
-        else:
-            entry["identity_method"] = requester.identity_method
+        entry = _decision_entry(requester, request.purpose, decision, request_id)
+        entry["subject"] = audit_index.hex()
         for name in ("case_number", "legal_basis", "regulation", "consent_ref", "post"):
             value = getattr(request, name)
             if value:
@@ -393,6 +368,30 @@ class Door:
             "seal_rule": row["rule_id"],
         }
         return record
+
+
+def _decision_entry(
+    requester: Requester, purpose: str, decision: Decision, request_id: str
+) -> dict[str, Any]:
+    """What every door entry says: the decision, the policies behind it, the purpose, the
+    request, and who asked (the organisation and officer, or the identity method)."""
+    entry: dict[str, Any] = {
+        "kind": "disclosure",
+        "decision": "allow" if decision.allowed else "deny",
+        "policies": list(decision.policies),
+        "purpose": purpose,
+        "request_id": request_id,
+    }
+    if requester.org_id is not None:
+        entry.update(
+            organisation=requester.org_id,
+            organisation_name=requester.org_name,
+            organisation_type=requester.org_type,
+            officer=requester.officer,
+        )
+    else:
+        entry["identity_method"] = requester.identity_method
+    return entry
 
 
 def _iso(value: Any) -> str | None:
