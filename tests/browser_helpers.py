@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -65,21 +66,32 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
-@pytest.fixture
-def page(browser: Browser, live_site: Installation) -> Iterator[Page]:
+@contextmanager
+def browsing(browser: Browser, url: str) -> Iterator[Page]:
+    """One tab in a fresh browser context (no cookies) at 1280x900 whose relative URLs go
+    to `url`. One tab per context: in headless Chromium a tab that is not the context's
+    only one may get no animation frames, and then whatever waits for one waits forever.
+    """
     # An English-speaking browser: the pages are still Chinese until asked otherwise.
     # bypass_csp lets axe_violations inject axe-core past the pages' no-script policy.
     context = browser.new_context(
-        base_url=live_site.url,
+        base_url=url,
         viewport=VIEWPORT,  # type: ignore[arg-type]
         locale="en-GB",
         timezone_id="Asia/Shanghai",
         bypass_csp=True,
     )
     context.set_default_timeout(15_000)
-    opened = context.new_page()
-    yield opened
-    context.close()
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def page(browser: Browser, live_site: Installation) -> Iterator[Page]:
+    with browsing(browser, live_site.url) as opened:
+        yield opened
 
 
 def axe_violations(page: Page) -> list[dict[str, Any]]:
@@ -87,7 +99,13 @@ def axe_violations(page: Page) -> list[dict[str, Any]]:
     if not AXE.exists():
         pytest.fail(f"axe-core is not installed at {AXE}: run `make test-deps`")
     page.add_script_tag(path=str(AXE))
-    results = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    # page.evaluate has no timeout of its own: a run that never ends fails the test instead.
+    results = page.evaluate(
+        """async () => await Promise.race([
+            axe.run(document, {resultTypes: ['violations']}),
+            new Promise((_, fail) => setTimeout(() => fail(new Error('axe ran 60 s')), 60000)),
+        ])"""
+    )
     return [
         {
             "id": violation["id"],

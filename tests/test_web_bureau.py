@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import func, select
 
 from veil.api import create_app
@@ -25,6 +25,7 @@ from veil.store.sweep import SweepResult
 from .browser_helpers import (
     VIEWPORT,
     axe_violations,
+    browsing,
     csrf_token,
     entries_since,
     field_error,
@@ -40,32 +41,14 @@ BUREAU = "records_bureau"
 PAGES = ("/bureau", "/bureau/ingest", "/bureau/sweep", "/bureau/records", "/bureau/organisations")
 
 
-@pytest.fixture(scope="module")
-def bureau_context(browser: Browser, live_site: Installation) -> Iterator[BrowserContext]:
-    """A browser signed in once with the records bureau's token, for the module's tests."""
-    context = browser.new_context(
-        base_url=live_site.url,
-        viewport=VIEWPORT,  # type: ignore[arg-type]
-        locale="en-GB",
-        timezone_id="Asia/Shanghai",
-        bypass_csp=True,  # for axe_violations
-    )
-    context.set_default_timeout(15_000)
-    signing_in = context.new_page()
-    sign_in_with_token(signing_in, live_site.tokens[BUREAU])
-    assert signing_in.url == live_site.url + "/bureau"  # the role's home (roles.py)
-    signing_in.close()
-    yield context
-    context.close()
-
-
 @pytest.fixture
-def bureau(bureau_context: BrowserContext) -> Iterator[Page]:
-    """A fresh tab of the bureau's browser, at its home in Chinese (the default)."""
-    opened = bureau_context.new_page()
-    opened.goto("/bureau?lang=zh")
-    yield opened
-    opened.close()
+def bureau(browser: Browser, live_site: Installation) -> Iterator[Page]:
+    """The records bureau signed in, at its home in Chinese (the default)."""
+    with browsing(browser, live_site.url) as opened:
+        sign_in_with_token(opened, live_site.tokens[BUREAU])
+        assert opened.url == live_site.url + "/bureau"  # the role's home (roles.py)
+        opened.goto("/bureau?lang=zh")
+        yield opened
 
 
 def batches(installation: Installation) -> int:
