@@ -31,8 +31,8 @@ from hashlib import sha256
 from pathlib import Path
 
 from veil.config import Settings
-from veil.home import LEDGER_ORIGIN, Home
-from veil.ledger.checkpoint import Checkpoint, Signer
+from veil.home import Home
+from veil.ledger.checkpoint import LEDGER_ORIGIN, Checkpoint, Signer
 from veil.ledger.log import Ledger
 from veil.ledger.merkle import CompactTree
 from veil.ledger.verify import verify_log
@@ -99,7 +99,9 @@ def build_home(count: int, workdir: Path) -> Home:
     path = workdir / f"audit-{count}-seed{SEED}"
     settings = Settings(home=path, database_url=f"sqlite:///{path / 'veil.db'}")
     if (path / "ready").exists():
-        return Home(settings)
+        home = Home(settings)
+        home.init()  # a home kept from an older version: its newer keys and migrations
+        return home
     shutil.rmtree(path, ignore_errors=True)
     started = time.perf_counter()
     home = Home(settings)

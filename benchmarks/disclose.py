@@ -82,10 +82,10 @@ class NoLedger:
 
 def app() -> Any:
     """The app factory each server worker calls: `veil serve`'s, ledger on or off."""
-    from veil.api.app import SERVER_LEDGER_GATHER, create_app
+    from veil.api.app import create_app
     from veil.home import Home
 
-    home = Home(ledger_gather=float(os.environ.get("BENCH_GATHER", SERVER_LEDGER_GATHER)))
+    home = Home()
     home.check_ready()
     if os.environ.get("BENCH_LEDGER") == "off":
         home.__dict__["ledger"] = NoLedger()
@@ -93,22 +93,27 @@ def app() -> Any:
 
 
 def serve(folder: Path, port: int, ledger: bool, workers: int) -> None:
-    """The server process: uvicorn with `workers` processes, as `veil serve --workers`."""
+    """The server process: as `veil serve --workers` runs it (uvicorn's processes and the
+    ledger's writer process), or with the ledger off (no writer process, nothing appended)."""
     os.environ["VEIL_HOME"] = str(folder)
     os.environ.pop("VEIL_DATABASE_URL", None)
     os.environ["BENCH_LEDGER"] = "on" if ledger else "off"
     import uvicorn
 
-    uvicorn.run(
-        "disclose:app",
-        factory=True,
-        app_dir=str(Path(__file__).parent),
-        workers=workers,
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        access_log=False,
-    )
+    from veil.api.serving import run_server
+
+    options: dict[str, Any] = {
+        "app_dir": str(Path(__file__).parent),
+        "workers": workers,
+        "host": "127.0.0.1",
+        "port": port,
+        "log_level": "warning",
+        "access_log": False,
+    }
+    if ledger:
+        run_server("disclose:app", **options)
+    else:
+        uvicorn.run("disclose:app", factory=True, **options)
 
 
 def free_port() -> int:

@@ -20,8 +20,9 @@ from veil.store.database import open_engine, upgrade
 
 from .postgres_server import postgres_server
 
-# The real-browser fixtures (live_site, browser, page) for the pages' tests.
-pytest_plugins = ("tests.browser_helpers",)
+# The real-browser fixtures (live_site, browser, page) for the pages' tests, and the
+# ledger's own databases (db) for the tests of the ledger and its writer process.
+pytest_plugins = ("tests.browser_helpers", "tests.ledger_helpers")
 
 BACKENDS = ("sqlite", "postgresql")
 

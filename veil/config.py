@@ -4,7 +4,8 @@
 files, separated by the path separator (`:`), in force beside the shipped packs, and
 `VEIL_IDENTITY_CHECK`: how subjects prove who they are for self-inquiry (`none`, the
 default, refuses every self-inquiry; `demo` is for local use only), and `VEIL_PUBLIC_URL`:
-where certificates tell their readers to verify them.
+where certificates tell their readers to verify them. `VEIL_LEDGER_SOCKET` is set by
+`veil serve` for its server processes (the audit ledger's writer process), not by operators.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ class Settings:
     rule_packs: tuple[Path, ...] = ()
     identity_check: str = "none"
     public_url: str = "http://127.0.0.1:8000"
+    ledger_socket: str | None = None
 
     @property
     def key_file(self) -> Path:
@@ -41,4 +43,5 @@ class Settings:
             rule_packs=packs,
             identity_check=identity,
             public_url=public,
+            ledger_socket=env.get("VEIL_LEDGER_SOCKET") or None,
         )

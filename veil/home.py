@@ -21,16 +21,15 @@ from veil.disclosure.oversight import Oversight
 from veil.disclosure.pdp import PolicyDecisionPoint
 from veil.ingest.service import IngestReport, ingest_rows
 from veil.keys import BlindIndex, KeyProvider, LocalKeyFile
+from veil.ledger.checkpoint import LEDGER_ORIGIN
 from veil.ledger.log import Ledger
+from veil.ledger.remote import RemoteLedger
 from veil.recordfiles import format_of, open_reader
 from veil.records.catalogue import Catalogue, load_catalogue
 from veil.sealing.pack import RuleSet, load_ruleset
 from veil.store.database import current_revision, head_revision, open_engine, upgrade
 from veil.store.seals import events_digest
 from veil.store.sweep import SweepResult, sweep
-
-# The C2SP checkpoint origin line: names this log.
-LEDGER_ORIGIN = "veil.local/audit"
 
 
 class NotInitialisedError(RuntimeError):
@@ -45,11 +44,8 @@ class InitResult:
 
 
 class Home:
-    def __init__(self, settings: Settings | None = None, *, ledger_gather: float = 0.0) -> None:
-        """`ledger_gather`: seconds the ledger's group commit waits for more entries (a
-        server's many concurrent requests then share one commit; see veil.ledger.log)."""
+    def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings.from_env()
-        self.ledger_gather = ledger_gather
 
     @cached_property
     def engine(self) -> Engine:
@@ -82,8 +78,12 @@ class Home:
         return PolicyDecisionPoint(self.disclosure)
 
     @cached_property
-    def ledger(self) -> Ledger:
-        return Ledger(self.engine, self.keys, origin=LEDGER_ORIGIN, gather=self.ledger_gather)
+    def ledger(self) -> Ledger | RemoteLedger:
+        """The audit ledger: `veil serve`'s writer process if the settings name its socket
+        (veil.ledger.service), else a writer thread in this process."""
+        if self.settings.ledger_socket:
+            return RemoteLedger(self.engine, self.keys, LEDGER_ORIGIN, self.settings.ledger_socket)
+        return Ledger(self.engine, self.keys, origin=LEDGER_ORIGIN)
 
     @cached_property
     def identity(self) -> IdentityCheck:

@@ -71,14 +71,9 @@ def create_app(home: Home | None = None) -> FastAPI:
     return app
 
 
-# How long the server's ledger waits for concurrent requests to share a group commit.
-# Measured in benchmarks/disclose.py: a few milliseconds roughly double the entries per
-# commit under load, for that much added latency.
-SERVER_LEDGER_GATHER = 0.005
-
-
 def server_app() -> FastAPI:
-    """The app `veil serve` runs in each worker process (uvicorn factory)."""
-    home = Home(ledger_gather=SERVER_LEDGER_GATHER)
+    """The app `veil serve` runs in each server process (uvicorn factory); its ledger is
+    the writer process `veil serve` started (VEIL_LEDGER_SOCKET, veil.ledger.service)."""
+    home = Home()
     home.check_ready()
     return create_app(home)

@@ -15,7 +15,8 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
-from veil.home import LEDGER_ORIGIN, Home
+from veil.home import Home
+from veil.ledger.checkpoint import LEDGER_ORIGIN
 from veil.ledger.proofs import ConsistencyProof, InclusionProof
 from veil.ledger.reader import LedgerDamaged, LedgerReader
 

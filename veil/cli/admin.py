@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from veil.api.serving import run_server
 from veil.cli.output import JSON_OPTION, emit_json, fail, stdout
 from veil.home import Home
 from veil.store.database import schema_differences
@@ -36,9 +37,7 @@ def serve(
         1, "--workers", min=1, help="Server processes (each with its own event loop)."
     ),
 ) -> None:
-    """Start the HTTP API and its OpenAPI page (/docs)."""
-    import uvicorn
-
+    """Start the HTTP API and its OpenAPI page (/docs), beside the audit ledger's writer process."""
     home = Home()
     try:
         home.check_ready()
@@ -48,14 +47,10 @@ def serve(
     stdout.print(f"Veil serving on http://{host}:{port}  (API docs at /docs)")
     if home.settings.identity_check == "demo":
         stdout.print("[bold yellow]Demo identity check in use: for local use only.[/]")
-    uvicorn.run(
-        "veil.api.app:server_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="info",
-    )
+    try:
+        run_server("veil.api.app:server_app", host=host, port=port, workers=workers)
+    except RuntimeError as exc:  # the ledger's writer process did not start
+        fail(str(exc), as_json=False)
 
 
 db_app = typer.Typer(help="Database schema: upgrade and check.", no_args_is_help=True)

@@ -13,8 +13,8 @@ import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
 from veil.cli.output import JSON_OPTION, emit_json, fail, stderr, stdout
-from veil.home import LEDGER_ORIGIN, Home
-from veil.ledger.checkpoint import NoteError
+from veil.home import Home
+from veil.ledger.checkpoint import LEDGER_ORIGIN, NoteError
 from veil.ledger.proofs import (
     ConsistencyProof,
     InclusionProof,

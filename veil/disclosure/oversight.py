@@ -15,12 +15,13 @@ from veil.disclosure.administration import Administration, acting
 from veil.disclosure.door import Refused, Requester
 from veil.ledger.access import AccessFilter, access_log, latest
 from veil.ledger.log import Ledger
+from veil.ledger.remote import RemoteLedger
 from veil.ledger.verify import VerifyReport, verify_log
 
 VERIFICATION = "audit_verification"
 
 
-def record_verification(ledger: Ledger, report: VerifyReport, by: str) -> int:
+def record_verification(ledger: Ledger | RemoteLedger, report: VerifyReport, by: str) -> int:
     """Write a verification's result into the ledger it verified (LedgerUnavailable if not)."""
     return ledger.append(
         {
@@ -35,7 +36,9 @@ def record_verification(ledger: Ledger, report: VerifyReport, by: str) -> int:
 
 
 class Oversight:
-    def __init__(self, engine: Engine, administration: Administration, ledger: Ledger) -> None:
+    def __init__(
+        self, engine: Engine, administration: Administration, ledger: Ledger | RemoteLedger
+    ) -> None:
         self.engine, self.administration, self.ledger = engine, administration, ledger
 
     def _permit(self, who: Requester, request_id: str) -> None:

@@ -25,6 +25,8 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from veil.ledger.merkle import HASH_SIZE
 
 ED25519 = b"\x01"  # the signed-note signature type of Ed25519
+# The origin line of this installation's checkpoints: names the log (C2SP checkpoint).
+LEDGER_ORIGIN = "veil.local/audit"
 SIGNATURE_PREFIX = "— "  # em dash, space
 _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f]")
 _SIZE = re.compile(r"0|[1-9][0-9]*")

@@ -14,9 +14,8 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import threading
-import time
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
@@ -98,119 +97,41 @@ def _settle(batch: list[_Pending], first: int, error: BaseException | None) -> N
             loop.call_soon_threadsafe(_resolve, waiting)
 
 
-class Ledger(LedgerReader):
-    """The audit ledger of one database: append from any thread; `close` when done."""
+class LogWriter(LedgerReader):
+    """Commits to the ledger of one database on the calling thread: `write_batch` takes
+    entries already encoded and returns once they and their checkpoint are committed.
 
-    def __init__(
-        self,
-        engine: Engine,
-        keys: KeyProvider,
-        origin: str,
-        *,
-        max_batch: int = 4096,
-        gather: float = 0.0,
-    ) -> None:
-        """`gather`: seconds a commit waits, once an entry is queued, for others to join."""
+    `Ledger` adds the writer thread and queue that let many threads append at once; the
+    ledger's writer process (veil.ledger.service), single-threaded, uses this directly.
+    """
+
+    def __init__(self, engine: Engine, keys: KeyProvider, origin: str) -> None:
         super().__init__(engine, keys, origin)
-        self._max_batch = max_batch
-        self._gather = gather
-        self._queue: deque[_Pending] = deque()
-        self._wake = threading.Condition()
-        self._closed = False
-        self._idle = False  # the writer waits for a first entry (appends must wake it)
         self._tree: CompactTree | None = None
         self._conn: Connection | None = None
         self._lock_file: BinaryIO | None = None
-        self._writer = threading.Thread(target=self._run, name="veil-ledger-writer", daemon=True)
-        self._writer.start()
 
-    def append(self, entry: Mapping[str, Any], subject_index: bytes | None = None) -> int:
-        """Write `entry` (and the subject's blind index, if it names one); its log index.
+    def write_batch(self, batch: Sequence[tuple[bytes, bytes | None]]) -> int:
+        """Commit (entry bytes, subject index) pairs with one checkpoint; the first's index.
 
-        Blocks until the entry is committed. LedgerUnavailable if it could not be written:
-        then nothing of it is stored. TypeError or ValueError for an entry that is not JSON.
+        The bytes must be what `encode_entry` makes (the caller checks). Any exception
+        means nothing of the batch is stored.
         """
-        pending = self._queue_entry(entry, subject_index, None)
-        pending.done.wait()
-        if pending.error is not None:
-            raise _unavailable(pending.error)
-        return pending.index
-
-    async def append_async(
-        self, entry: Mapping[str, Any], subject_index: bytes | None = None
-    ) -> int:
-        """`append` for an event loop: waits for the commit without holding a thread."""
-        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self._queue_entry(entry, subject_index, future)
-        return await future
-
-    def _queue_entry(
-        self,
-        entry: Mapping[str, Any],
-        subject_index: bytes | None,
-        future: asyncio.Future[int] | None,
-    ) -> _Pending:
-        data = encode_entry(entry, subject_index)
-        pending = _Pending(data, leaf_hash(data), subject_index, future)
-        with self._wake:
-            if self._closed:
-                raise LedgerUnavailable("the audit ledger is closed")
-            self._queue.append(pending)
-            if self._idle:
-                self._wake.notify()
-        return pending
+        try:
+            return self._commit([(data, leaf_hash(data), subject) for data, subject in batch])
+        except Exception:
+            self._reset()
+            raise
 
     def close(self) -> None:
-        """Commit what is queued, then stop the writer. Later appends raise LedgerUnavailable."""
-        with self._wake:
-            self._closed = True
-            self._wake.notify_all()
-        self._writer.join()
+        self._reset()
         if self._lock_file is not None:
             self._lock_file.close()
             self._lock_file = None
 
-    def __enter__(self) -> Ledger:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
-
-    # --- the writer thread ----------------------------------------------------------------
-
-    def _run(self) -> None:
-        try:
-            self._tree = self._load_tree()  # before the first append needs it
-        except Exception:  # the first commit tries again, and reports the failure
-            self._tree = None
-        while True:
-            with self._wake:
-                while not self._queue and not self._closed:
-                    self._idle = True
-                    self._wake.wait()
-                self._idle = False
-                if not self._queue:
-                    break
-            if self._gather and not self._closed:
-                # Let more requests join this commit: a commit costs the process's one
-                # interpreter lock about the same however few entries it carries. Appends
-                # made meanwhile do not wake the writer (it is not idle), so waiting here
-                # costs the request threads nothing.
-                time.sleep(self._gather)
-            with self._wake:
-                take = min(len(self._queue), self._max_batch)
-                batch = [self._queue.popleft() for _ in range(take)]
-            try:
-                first = self._commit(batch)
-            except Exception as exc:  # every waiter hears of it; the caller fails closed
-                self._reset()
-                _settle(batch, -1, exc)
-            else:
-                _settle(batch, first, None)
-        self._reset()
-
-    def _commit(self, batch: list[_Pending]) -> int:
-        """Write the batch and a checkpoint in one transaction; the batch's first index."""
+    def _commit(self, batch: list[tuple[bytes, bytes, bytes | None]]) -> int:
+        """Write (entry, leaf hash, subject index) rows and a checkpoint in one transaction;
+        the first's index."""
         if self._tree is None:
             self._tree = self._load_tree()  # outside the lock: other writers carry on
         tree = self._tree
@@ -224,10 +145,10 @@ class Ledger(LedgerReader):
             for hashes in leaf_hash_chunks(conn, tree.size, size, CHUNK):
                 tree.extend(hashes)
             grown = tree.copy()
-            grown.extend([p.leaf for p in batch])
+            grown.extend([leaf for _, leaf, _ in batch])
             root = grown.root()
             note = self._signer.sign_checkpoint(Checkpoint(self.origin, grown.size, root))
-            append_batch(conn, size, [(p.entry, p.leaf, p.subject) for p in batch], root, note)
+            append_batch(conn, size, batch, root, note)
         self._tree = grown
         return size
 
@@ -277,3 +198,96 @@ class Ledger(LedgerReader):
                 conn.close()
             except Exception:  # noqa: S110 - a connection that will not close is gone anyway
                 pass
+
+
+class Ledger(LogWriter):
+    """The audit ledger of one database: append from any thread; `close` when done."""
+
+    def __init__(
+        self, engine: Engine, keys: KeyProvider, origin: str, *, max_batch: int = 4096
+    ) -> None:
+        super().__init__(engine, keys, origin)
+        self._max_batch = max_batch
+        self._queue: deque[_Pending] = deque()
+        self._wake = threading.Condition()
+        self._closed = False
+        self._idle = False  # the writer waits for a first entry (appends must wake it)
+        self._writer = threading.Thread(target=self._run, name="veil-ledger-writer", daemon=True)
+        self._writer.start()
+
+    def append(self, entry: Mapping[str, Any], subject_index: bytes | None = None) -> int:
+        """Write `entry` (and the subject's blind index, if it names one); its log index.
+
+        Blocks until the entry is committed. LedgerUnavailable if it could not be written:
+        then nothing of it is stored. TypeError or ValueError for an entry that is not JSON.
+        """
+        pending = self._queue_entry(entry, subject_index, None)
+        pending.done.wait()
+        if pending.error is not None:
+            raise _unavailable(pending.error)
+        return pending.index
+
+    async def append_async(
+        self, entry: Mapping[str, Any], subject_index: bytes | None = None
+    ) -> int:
+        """`append` for an event loop: waits for the commit without holding a thread."""
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._queue_entry(entry, subject_index, future)
+        return await future
+
+    def _queue_entry(
+        self,
+        entry: Mapping[str, Any],
+        subject_index: bytes | None,
+        future: asyncio.Future[int] | None,
+    ) -> _Pending:
+        data = encode_entry(entry, subject_index)
+        pending = _Pending(data, leaf_hash(data), subject_index, future)
+        with self._wake:
+            if self._closed:
+                raise LedgerUnavailable("the audit ledger is closed")
+            self._queue.append(pending)
+            if self._idle:
+                self._wake.notify()
+        return pending
+
+    def close(self) -> None:
+        """Commit what is queued, then stop the writer. Later appends raise LedgerUnavailable."""
+        with self._wake:
+            self._closed = True
+            self._wake.notify_all()
+        self._writer.join()
+        super().close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # --- the writer thread ----------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            self._tree = self._load_tree()  # before the first append needs it
+        except Exception:  # the first commit tries again, and reports the failure
+            self._tree = None
+        while True:
+            with self._wake:
+                while not self._queue and not self._closed:
+                    self._idle = True
+                    self._wake.wait()
+                self._idle = False
+                if not self._queue:
+                    break
+            with self._wake:
+                take = min(len(self._queue), self._max_batch)
+                batch = [self._queue.popleft() for _ in range(take)]
+            try:
+                first = self._commit([(p.entry, p.leaf, p.subject) for p in batch])
+            except Exception as exc:  # every waiter hears of it; the caller fails closed
+                self._reset()
+                _settle(batch, -1, exc)
+            else:
+                _settle(batch, first, None)
+        self._reset()
