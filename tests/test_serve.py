@@ -72,8 +72,12 @@ def server(tmp_path: Path) -> Iterator[tuple[Installation, str, subprocess.Popen
         yield setup, url, process
     finally:
         if process.poll() is None:
-            process.kill()
-            process.wait()
+            os.killpg(process.pid, signal.SIGINT)
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)  # the server processes too
+                process.wait()
 
 
 def entries(setup: Installation) -> int:
