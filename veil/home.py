@@ -8,28 +8,32 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING
 
 from veil.config import Settings
-from veil.disclosure.administration import Administration
-from veil.disclosure.catalogue import DisclosureCatalogue, load_disclosure_catalogue
-from veil.disclosure.door import Door
-from veil.disclosure.identity import IdentityCheck, identity_check
-from veil.disclosure.organisations import Authenticator, Organisations
-from veil.disclosure.oversight import Oversight
-from veil.disclosure.pdp import PolicyDecisionPoint
-from veil.ingest.service import IngestReport, ingest_rows
-from veil.keys import BlindIndex, KeyProvider, LocalKeyFile
+from veil.keys import KeyProvider, LocalKeyFile
 from veil.ledger.checkpoint import LEDGER_ORIGIN
-from veil.ledger.log import Ledger
-from veil.ledger.remote import RemoteLedger
-from veil.recordfiles import format_of, open_reader
-from veil.records.catalogue import Catalogue, load_catalogue
-from veil.sealing.pack import RuleSet, load_ruleset
 from veil.store.database import current_revision, head_revision, open_engine, upgrade
-from veil.store.seals import events_digest
-from veil.store.sweep import SweepResult, sweep
+
+# The services are imported where they are first used: a command that needs only the keys
+# and the database (`veil audit verify`, `veil init`) then does not spend a second importing
+# the door, Cedar, Arrow and Ibis.
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from veil.disclosure.administration import Administration
+    from veil.disclosure.catalogue import DisclosureCatalogue
+    from veil.disclosure.door import Door
+    from veil.disclosure.identity import IdentityCheck
+    from veil.disclosure.organisations import Authenticator, Organisations
+    from veil.disclosure.oversight import Oversight
+    from veil.disclosure.pdp import PolicyDecisionPoint
+    from veil.ingest.service import IngestReport
+    from veil.ledger.log import Ledger
+    from veil.ledger.remote import RemoteLedger
+    from veil.records.catalogue import Catalogue
+    from veil.sealing.pack import RuleSet
+    from veil.store.sweep import SweepResult
 
 
 class NotInitialisedError(RuntimeError):
@@ -61,36 +65,51 @@ class Home:
 
     @cached_property
     def catalogue(self) -> Catalogue:
+        from veil.records.catalogue import load_catalogue
+
         return load_catalogue()
 
     @cached_property
     def ruleset(self) -> RuleSet:
         """The shipped rule packs and those named in VEIL_RULE_PACKS (PackError if bad)."""
+        from veil.sealing.pack import load_ruleset
+
         return load_ruleset(self.catalogue, self.settings.rule_packs)
 
     @cached_property
     def disclosure(self) -> DisclosureCatalogue:
+        from veil.disclosure.catalogue import load_disclosure_catalogue
+
         return load_disclosure_catalogue()
 
     @cached_property
     def pdp(self) -> PolicyDecisionPoint:
         """The Cedar policies, parsed and validated once (PolicyError if they do not)."""
+        from veil.disclosure.pdp import PolicyDecisionPoint
+
         return PolicyDecisionPoint(self.disclosure)
 
     @cached_property
     def ledger(self) -> Ledger | RemoteLedger:
         """The audit ledger: `veil serve`'s writer process if the settings name its socket
         (veil.ledger.service), else a writer thread in this process."""
+        from veil.ledger.log import Ledger
+        from veil.ledger.remote import RemoteLedger
+
         if self.settings.ledger_socket:
             return RemoteLedger(self.engine, self.keys, LEDGER_ORIGIN, self.settings.ledger_socket)
         return Ledger(self.engine, self.keys, origin=LEDGER_ORIGIN)
 
     @cached_property
     def identity(self) -> IdentityCheck:
+        from veil.disclosure.identity import identity_check
+
         return identity_check(self.settings.identity_check, self.keys)
 
     @cached_property
     def door(self) -> Door:
+        from veil.disclosure.door import Door
+
         return Door(
             engine=self.engine,
             keys=self.keys,
@@ -103,10 +122,15 @@ class Home:
 
     @cached_property
     def organisations(self) -> Organisations:
+        from veil.disclosure.organisations import Organisations
+
         return Organisations(self.engine, self.disclosure, self.ledger)
 
     @cached_property
     def authenticator(self) -> Authenticator:
+        from veil.disclosure.organisations import Authenticator
+        from veil.keys import BlindIndex
+
         return Authenticator(
             self.engine,
             self.disclosure,
@@ -116,10 +140,14 @@ class Home:
 
     @cached_property
     def administration(self) -> Administration:
+        from veil.disclosure.administration import Administration
+
         return Administration(self.pdp, self.ledger)
 
     @cached_property
     def oversight(self) -> Oversight:
+        from veil.disclosure.oversight import Oversight
+
         return Oversight(self.engine, self.administration, self.ledger)
 
     def audit_admin(self, action: str, by: str, **details: object) -> int:
@@ -152,6 +180,9 @@ class Home:
         batch and the ledger call the file; `progress(done, total)` hears of each chunk.
         FileFormatError if the file cannot be read as records (nothing stored);
         LedgerUnavailable if the stored batch could not be recorded."""
+        from veil.ingest.service import ingest_rows
+        from veil.recordfiles import format_of, open_reader
+
         name = file_name or path.name
         reader = open_reader(path)
         report_progress = progress or (lambda done, total: None)
@@ -180,6 +211,8 @@ class Home:
     ) -> SweepResult:
         """Run a sealing sweep, commit it, and record it in the ledger (EngineError for a
         bad engine; LedgerUnavailable if the committed sweep could not be recorded)."""
+        from veil.store.sweep import sweep
+
         with (
             tempfile.TemporaryDirectory(dir=self.settings.home) as workdir,
             self.engine.connect() as conn,
@@ -199,6 +232,8 @@ class Home:
 
     def seal_run_record(self, run_id: int | None) -> dict[str, object]:
         """What the ledger keeps of a committed seal run: its events' count and digest."""
+        from veil.store.seals import events_digest
+
         if run_id is None:
             return {}
         with self.engine.connect() as conn:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import typer
 
-from veil.api.serving import run_server
 from veil.cli.output import JSON_OPTION, emit_json, fail, stdout
 from veil.home import Home
 from veil.store.database import schema_differences
@@ -47,6 +46,8 @@ def serve(
     stdout.print(f"Veil serving on http://{host}:{port}  (API docs at /docs)")
     if home.settings.identity_check == "demo":
         stdout.print("[bold yellow]Demo identity check in use: for local use only.[/]")
+    from veil.api.serving import run_server  # FastAPI and the pages: only for this command
+
     try:
         run_server("veil.api.app:server_app", host=host, port=port, workers=workers)
     except RuntimeError as exc:  # the ledger's writer process did not start

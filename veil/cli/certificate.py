@@ -6,16 +6,17 @@ import base64
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from veil.certificates.document import LANGS, public_key_of, verify
-from veil.certificates.issue import Issued, issue, issue_letter
 from veil.cli.output import JSON_OPTION, emit_json, fail, stdout
 from veil.cli.ready import ready_home
-from veil.disclosure.door import DisclosureRequest, Refused, Requester
-from veil.disclosure.organisations import org_entity
-from veil.ledger.log import LedgerUnavailable
+
+# The certificates' modules (ReportLab, pypdf, the door) are imported by the commands that
+# use them, so that every other `veil` command starts without them.
+if TYPE_CHECKING:
+    from veil.certificates.issue import Issued
 
 app = typer.Typer(
     help="No-criminal-record certificates and unit query letters: issue and verify.",
@@ -41,6 +42,10 @@ def issue_command(
     The operator is the records bureau, whose clerk has checked the applicant's identity
     card: the name printed is the one given here, never one read from the records.
     """
+    from veil.certificates.issue import issue
+    from veil.disclosure.door import Requester
+    from veil.disclosure.organisations import org_entity
+
     _check_name_and_lang(name, lang, as_json)
     home = ready_home(as_json)
     counter = Requester(
@@ -78,6 +83,9 @@ def letter_command(
     and the post named; exit 1 when not permitted. The letter says only whether a criminal
     record was found.
     """
+    from veil.certificates.issue import issue_letter
+    from veil.disclosure.door import DisclosureRequest
+
     _check_name_and_lang(name, lang, as_json)
     home = ready_home(as_json)
     unit = home.authenticator.requester(token)
@@ -98,6 +106,8 @@ def letter_command(
 
 
 def _check_name_and_lang(name: str, lang: str, as_json: bool) -> None:
+    from veil.certificates.document import LANGS
+
     if lang not in LANGS:
         fail(f"--lang must be one of {', '.join(LANGS)}", as_json=as_json)
     if not name.strip() or len(name) > 64:
@@ -106,6 +116,9 @@ def _check_name_and_lang(name: str, lang: str, as_json: bool) -> None:
 
 def _deliver(issuing: Callable[[], Issued], out: Path, as_json: bool) -> None:
     """Issue, write the PDF, and say what was written (exit 1 refused, 3 ledger down)."""
+    from veil.disclosure.door import Refused
+    from veil.ledger.log import LedgerUnavailable
+
     try:
         issued = issuing()
     except Refused:
@@ -132,6 +145,8 @@ def _deliver(issuing: Callable[[], Issued], out: Path, as_json: bool) -> None:
 @app.command("key")
 def key_command(as_json: bool = JSON_OPTION) -> None:
     """Print the public key certificates are verified with (base64 of the Ed25519 key)."""
+    from veil.certificates.document import public_key_of
+
     key = base64.b64encode(public_key_of(ready_home(as_json).keys.certificate_signing_key()))
     if as_json:
         emit_json({"algorithm": "Ed25519", "public_key": key.decode()})
@@ -154,6 +169,8 @@ def verify_command(
 
     Says only "genuine, issued on D, valid until V" or "not genuine".
     """
+    from veil.certificates.document import public_key_of, verify
+
     try:
         public = base64.b64decode(key, validate=True) if key else None
     except ValueError:

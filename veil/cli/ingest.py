@@ -11,8 +11,6 @@ from rich.table import Table
 from veil.cli.output import JSON_OPTION, emit_json, fail, stderr, stdout
 from veil.home import Home
 from veil.ledger.log import LedgerUnavailable
-from veil.recordfiles import FileFormatError
-from veil.sealing.pack import PackError
 
 
 def ingest(
@@ -22,6 +20,10 @@ def ingest(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Validate and store records; exit 0 when nothing was rejected, 1 when something was."""
+    # Arrow and the rule packs: imported by this command only, not by every `veil` command.
+    from veil.recordfiles import FileFormatError
+    from veil.sealing.pack import PackError
+
     home = Home()
     try:
         home.check_ready()

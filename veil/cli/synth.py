@@ -9,8 +9,6 @@ import typer
 from rich.progress import Progress
 
 from veil.cli.output import JSON_OPTION, emit_json, fail, stderr, stdout
-from veil.recordfiles import FileFormatError, format_of, open_writer
-from veil.synth import SynthOptions, generate_rows
 
 
 def synth(
@@ -32,6 +30,10 @@ def synth(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Write a realistic synthetic record set in national proportions."""
+    # Arrow and the generator: imported by this command only, not by every `veil` command.
+    from veil.recordfiles import FileFormatError, format_of, open_writer
+    from veil.synth import SynthOptions, generate_rows
+
     try:
         format_of(out)
         as_of_date = dt.date.fromisoformat(as_of)
