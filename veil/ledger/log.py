@@ -123,6 +123,14 @@ class LogWriter(LedgerReader):
             self._reset()
             raise
 
+    def load(self) -> None:
+        """Build the in-memory tree from the stored leaf hashes now (about a second per
+        million entries), not at the first commit; a failure leaves it to that commit."""
+        try:
+            self._tree = self._load_tree()
+        except Exception:  # the first commit tries again, and reports the failure
+            self._tree = None
+
     def close(self) -> None:
         self._reset()
         if self._lock_file is not None:
@@ -268,10 +276,7 @@ class Ledger(LogWriter):
     # --- the writer thread ----------------------------------------------------------------
 
     def _run(self) -> None:
-        try:
-            self._tree = self._load_tree()  # before the first append needs it
-        except Exception:  # the first commit tries again, and reports the failure
-            self._tree = None
+        self.load()  # before the first append needs it
         while True:
             with self._wake:
                 while not self._queue and not self._closed:

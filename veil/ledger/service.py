@@ -186,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     writer = LogWriter(
         open_engine(settings.database_url), LocalKeyFile(settings.key_file), LEDGER_ORIGIN
     )
+    writer.load()  # before the servers start: their first requests would wait for it
     try:
         asyncio.run(_serve(writer, args[0]))
     finally:
