@@ -10,12 +10,14 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from hypothesis import strategies as st
 from sqlalchemy import Connection
 
+from veil.records.catalogue import load_catalogue
 from veil.sealing.compile import Tables
 from veil.sealing.evaluate import Decision, Evaluator
 from veil.sealing.facts import RECORDS_SCHEMA, STATES_SCHEMA, RecordFacts
-from veil.sealing.pack import RuleSet
+from veil.sealing.pack import RuleSet, load_ruleset
 from veil.store.dialect import dialect_of
 from veil.store.duckdb_sweep import arrow_schema, run_changes
 from veil.store.seals import Run
@@ -24,6 +26,77 @@ from veil.store.sweep import sweep
 D = dt.date.fromisoformat
 # The record columns besides the two ids, in RECORDS_SCHEMA's order.
 FACTS = [c for c in RECORDS_SCHEMA if c not in ("id", "person_id")]
+CLEAN_SLATE = Path(__file__).parent / "packs" / "clean-slate-7y.yaml"
+# The shipped packs and the test clean-slate pack: every construct of the rule language.
+RULES = load_ruleset(load_catalogue(), [CLEAN_SLATE])
+
+# --- generated histories -------------------------------------------------------------------
+
+CODES = {
+    "criminal": ["CL-264-THEFT", "CL-263-ROBBERY", "CL-237-INDECENT-ASSAULT"],
+    "admin_violation": ["PSAPL-43-BEAT", "PSAPL-49-THEFT"],
+    "drug_registration": ["ADL-62-DRUG-USE"],
+}
+DISPOSITIONS = {
+    "criminal": [
+        "imprisonment",
+        "detention",
+        "probation",
+        "fine",
+        "exempted",
+        "non_prosecution",
+        "not_criminally_liable",
+        "life_imprisonment",
+    ],
+    "admin_violation": ["warning", "fine", "detention"],
+    "drug_registration": ["registration"],
+}
+START = D("2014-01-01")
+# Few distinct values, so that equal dates, same offences and boundaries come up often.
+AS_OF = [
+    D("2015-06-01"),
+    D("2020-01-01"),
+    D("2025-12-31"),
+    D("2026-01-01"),
+    D("2026-11-24"),
+    D("2035-01-01"),
+]
+
+
+@st.composite
+def record_facts(draw: st.DrawFn, pk: int, person: int) -> RecordFacts:
+    kind = draw(st.sampled_from(["criminal"] * 4 + ["admin_violation"] * 2 + ["drug_registration"]))
+    offence = START + dt.timedelta(days=draw(st.sampled_from([0, 30, 400, 1000])))
+    decision = offence + dt.timedelta(days=draw(st.sampled_from([0, 100, 2000])))
+    done = draw(st.sampled_from([None, 300, 1500, 3000]))
+    return RecordFacts(
+        pk=pk,
+        person_id=person,
+        status=draw(st.sampled_from(["effective"] * 6 + ["revoked"])),
+        kind=kind,
+        offence_code=draw(st.sampled_from(CODES[kind])),
+        offence_date=offence,
+        decision_date=decision,
+        completion_date=None if done is None else decision + dt.timedelta(days=done),
+        disposition=draw(st.sampled_from(DISPOSITIONS[kind][:1] * 4 + DISPOSITIONS[kind])),
+        detention_days=draw(st.sampled_from([None, 5])),
+        sentence_months=draw(st.sampled_from([None, 6, 30, 36, 60, 61, 120])),
+        fine_yuan=draw(st.sampled_from([None, 0, 500])),
+        age_at_offence=draw(st.sampled_from([14, 16, 17, 17, 18, 30])),
+    )
+
+
+@st.composite
+def histories(draw: st.DrawFn) -> list[RecordFacts]:
+    """One to four people, each with one to five records."""
+    records: list[RecordFacts] = []
+    for person in range(1, draw(st.integers(1, 4)) + 1):
+        for _ in range(draw(st.integers(1, 5))):
+            records.append(draw(record_facts(len(records) + 1, person)))
+    return records
+
+
+# --- the evaluators ------------------------------------------------------------------------
 
 
 def rec(pk: int, person: int = 1, **facts: object) -> RecordFacts:
@@ -87,20 +160,23 @@ def decide(
 
 
 def store_records(conn: Connection, records: Sequence[RecordFacts]) -> None:
-    """Put facts straight into the store (identity columns are placeholders)."""
+    """Put facts straight into the store (identity columns are placeholders); persons not
+    yet stored are added."""
     dialect = dialect_of(conn)
     batch = conn.exec_driver_sql(
         "INSERT INTO ingest_batches (file_name, format, started_at, accepted, unchanged, rejected)"
         f" VALUES ('t', 'csv', {dialect.placeholder}, 0, 0, 0) RETURNING id",
         (dt.datetime(2026, 1, 1, tzinfo=dt.UTC),),
     ).scalar_one()
-    persons = sorted({r.person_id for r in records})
-    conn.exec_driver_sql(
-        dialect.insert_sql(
-            "persons", ("id", "blind_index", "key_id", "wrapped_key", "created_batch")
-        ),
-        [(p, p.to_bytes(32, "big"), "k", b"w", batch) for p in persons],
-    )
+    stored = {row[0] for row in conn.exec_driver_sql("SELECT id FROM persons")}
+    persons = sorted({r.person_id for r in records} - stored)
+    if persons:
+        conn.exec_driver_sql(
+            dialect.insert_sql(
+                "persons", ("id", "blind_index", "key_id", "wrapped_key", "created_batch")
+            ),
+            [(p, p.to_bytes(32, "big"), "k", b"w", batch) for p in persons],
+        )
     columns = (
         "id",
         "person_id",
@@ -142,3 +218,21 @@ def store_decisions(conn: Connection, ruleset: RuleSet, as_of: dt.date) -> dict[
         f"SELECT record_pk, state, rule_id, facts FROM seal_events WHERE run_id = {result.run_id}"
     )
     return {pk: Decision(state, rule, facts) for pk, state, rule, facts in rows}
+
+
+def seal_states(conn: Connection) -> dict[int, tuple[str, str | None, str]]:
+    """Every record's current (state, rule, facts), the facts those of its latest event."""
+    rows = conn.exec_driver_sql(
+        "SELECT s.record_pk, s.state, s.rule_id, e.facts FROM seal_states s"
+        " JOIN seal_events e ON e.id = s.event_id"
+    )
+    return {pk: (state, rule, facts) for pk, state, rule, facts in rows}
+
+
+def run_events(conn: Connection, run_id: int) -> dict[int, tuple[object, ...]]:
+    """One run's events by record: state, rule, statute, article, as-of date and facts."""
+    rows = conn.exec_driver_sql(
+        "SELECT record_pk, state, rule_id, statute, article, as_of, facts FROM seal_events"
+        f" WHERE run_id = {int(run_id)}"
+    )
+    return {row[0]: (*row[1:5], str(row[5]), row[6]) for row in rows}

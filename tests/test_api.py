@@ -21,7 +21,7 @@ def test_healthz_reports_the_schema(veil_home: Path) -> None:
     response = client(veil_home).get("/healthz")
     assert response.status_code == 200
     assert response.json()["status"] == "ok"
-    assert response.json()["schema_revision"] == head_revision() == "0004"
+    assert response.json()["schema_revision"] == head_revision() == "0005"
 
 
 def test_openapi_describes_every_route_with_examples(veil_home: Path) -> None:

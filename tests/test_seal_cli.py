@@ -21,10 +21,26 @@ def _loaded(tmp_path: Path) -> None:
 def test_seal_sweep_json_has_the_named_fields(veil_home: Path, tmp_path: Path) -> None:
     _loaded(tmp_path)
     result = veil_json("seal", "sweep", "--as-of", "2025-12-31")
-    assert result == {"as_of": "2025-12-31", "evaluated": 2, "changes": {"open": 1}}
+    assert result == {
+        "as_of": "2025-12-31",
+        "evaluated": 2,
+        "changes": {"open": 1},
+        "incremental": False,
+    }
     again = veil_json("seal", "sweep", "--as-of", "2026-01-01", "--engine", "duckdb")
-    assert again == {"as_of": "2026-01-01", "evaluated": 2, "changes": {"psapl-136-seal": 1}}
-    assert veil_json("seal", "sweep", "--engine", "sqlite")["changes"] == {}
+    assert again == {
+        "as_of": "2026-01-01",
+        "evaluated": 2,
+        "changes": {"psapl-136-seal": 1},
+        "incremental": False,
+    }
+    # From there the date moves on without crossing a pack's date: the sweep continues.
+    today = veil_json("seal", "sweep", "--engine", "sqlite")
+    assert today["changes"] == {} and today["evaluated"] == 2 and today["incremental"] is True
+    forced = veil_json("seal", "sweep", "--engine", "sqlite", "--full")
+    assert forced["changes"] == {} and forced["evaluated"] == 2 and forced["incremental"] is False
+    text = veil("seal", "sweep", "--as-of", "2025-06-01", check=True).stdout
+    assert "Full sweep:" in text and "before the last sweep" in text
 
 
 def test_seal_sweep_refuses_an_engine_the_store_is_not(veil_home: Path, tmp_path: Path) -> None:

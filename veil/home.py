@@ -208,9 +208,11 @@ class Home:
         by: str,
         engine: str | None = None,
         progress: Callable[[int, int], None] | None = None,
+        full: bool = False,
     ) -> SweepResult:
-        """Run a sealing sweep, commit it, and record it in the ledger (EngineError for a
-        bad engine; LedgerUnavailable if the committed sweep could not be recorded)."""
+        """Run a sealing sweep (incremental where it can be, unless `full`), commit it, and
+        record it in the ledger (EngineError for a bad engine; LedgerUnavailable if the
+        committed sweep could not be recorded)."""
         from veil.store.sweep import sweep
 
         with (
@@ -218,7 +220,13 @@ class Home:
             self.engine.connect() as conn,
         ):
             result = sweep(
-                conn, self.ruleset, as_of, engine=engine, workdir=Path(workdir), progress=progress
+                conn,
+                self.ruleset,
+                as_of,
+                engine=engine,
+                workdir=Path(workdir),
+                progress=progress,
+                full=full,
             )
             conn.commit()
         self.audit_admin(

@@ -36,9 +36,17 @@ def sweep_command(
         "--engine",
         help=f"Where the sweep runs: {'|'.join(ENGINES)} (default: the store's own engine).",
     ),
+    full: bool = typer.Option(
+        False, "--full", help="Decide every record again, even where the last sweep allows less."
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Evaluate every record against the rule packs; write an event for each change."""
+    """Evaluate every record against the rule packs; write an event for each change.
+
+    After a sweep with the same rules as of the same day or earlier, only the persons whose
+    decisions can have changed since are decided again (the result is the same as a full
+    sweep's); otherwise, or when that cannot be shown safe, every record is.
+    """
     day = _date(as_of)
     home = Home()
     try:
@@ -60,6 +68,7 @@ def sweep_command(
                 "cli",
                 engine=engine,
                 progress=lambda done, total: progress.update(task, completed=done, total=total),
+                full=full,
             )
         except EngineError as exc:
             fail(str(exc), as_json=as_json)
@@ -76,6 +85,13 @@ def sweep_command(
         f"Swept {result.evaluated:,} records as of {day} on {result.engine}: "
         f"{sum(result.changes.values()):,} changed"
     )
+    if result.incremental:
+        stdout.print(
+            f"Incremental: continued from the sweep as of {result.since}, deciding again the"
+            f" records of {result.persons:,} persons whose decisions could have changed."
+        )
+    else:
+        stdout.print(f"Full sweep: {result.full_because}.", markup=False)
     if result.changes:
         table = Table(title="Changes by rule")
         table.add_column("rule")

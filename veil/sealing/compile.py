@@ -118,6 +118,14 @@ def changes(
     return events if citations else events.drop("statute", "article")
 
 
+def record_value(ruleset: RuleSet, expr: Expr, table: ir.Table) -> ir.Value:
+    """`expr`, a value of one record that does not read `as_of`, on each row of `table`,
+    compiled as the sweep compiles it (a column or derived fact of `other` reads the row too).
+    """
+    row: Accessor = table.__getitem__
+    return _Compiler(ruleset, dt.date.min).value(expr, row, row)
+
+
 class _Compiler:
     def __init__(self, ruleset: RuleSet, as_of: dt.date) -> None:
         self.ruleset = ruleset

@@ -8,8 +8,10 @@ a pack by adding a file; the engine does not change.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -177,6 +179,15 @@ class RuleSet:
     def label(self) -> str:
         """Which packs, at which versions: recorded with every run."""
         return ",".join(f"{p.id}@{p.spec.version}" for p in self.packs)
+
+    @cached_property
+    def digest(self) -> str:
+        """SHA-256 of what the engine runs, as parsed: rules with their citations, derived
+        and person facts, parameters and catalogue categories folded in. Recorded with each
+        sweep; a later sweep continues from it only under the same digest (a pack edited
+        without a new version, or a changed catalogue, has another)."""
+        parsed = [(p.id, p.spec.version, p.derived, p.person_facts) for p in self.packs]
+        return hashlib.sha256(repr((parsed, self.rules)).encode()).hexdigest()
 
 
 def json_schema() -> dict[str, Any]:

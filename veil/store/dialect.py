@@ -72,6 +72,19 @@ class Dialect:
             " rule_id = excluded.rule_id, event_id = excluded.event_id"
         )
 
+    def keep_record_writers_out(self, conn: Connection) -> None:
+        """Hold off every writer of records until this transaction ends; wait for those
+        writing now. A sweep does, so that the records it reads and the states it writes
+        are one consistent picture: a later incremental sweep relies on it.
+        """
+        if self.name == "postgresql":
+            # Conflicts with the ROW EXCLUSIVE lock every INSERT or UPDATE of records takes
+            # (held to the writer's commit), and with itself, so sweeps also run one at a
+            # time; reads (ACCESS SHARE) go on.
+            conn.exec_driver_sql("LOCK TABLE records IN SHARE ROW EXCLUSIVE MODE")
+        # SQLite has one writer at a time: the sweep's first write (its run) takes the lock
+        # and holds it to the end of the transaction.
+
     def allocate_ids(self, conn: Connection, table: str, count: int) -> list[int]:
         """`count` unused primary keys for `table`, reserved for this transaction."""
         if count == 0:

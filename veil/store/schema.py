@@ -98,6 +98,10 @@ seal_runs = Table(
     Column("finished_at", DateTime(timezone=True)),
     Column("evaluated", Integer, nullable=False, default=0),
     Column("changed", Integer, nullable=False, default=0),
+    # What an incremental sweep needs to continue from this one (sweeps only): a digest of
+    # the rules it ran, and the highest record id it could see.
+    Column("rules_digest", String(64)),
+    Column("records_mark", Integer),
 )
 
 # Append-only: a record's seal history is every event ever written for it, in id order.

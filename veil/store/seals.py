@@ -29,7 +29,26 @@ class Run:
     as_of: dt.date
 
 
-def start_run(conn: Connection, *, trigger: str, engine: str, as_of: dt.date, packs: str) -> Run:
+@dataclass(frozen=True)
+class PastSweep:
+    """A finished sweep, as a later sweep may continue from it."""
+
+    id: int
+    as_of: dt.date
+    rules_digest: str | None
+    records_mark: int | None
+    evaluated: int  # records up to the mark decided by `as_of`
+
+
+def start_run(
+    conn: Connection,
+    *,
+    trigger: str,
+    engine: str,
+    as_of: dt.date,
+    packs: str,
+    rules_digest: str | None = None,
+) -> Run:
     run_id = conn.execute(
         insert(seal_runs)
         .values(
@@ -37,6 +56,7 @@ def start_run(conn: Connection, *, trigger: str, engine: str, as_of: dt.date, pa
             engine=engine,
             as_of=as_of,
             packs=packs,
+            rules_digest=rules_digest,
             started_at=dt.datetime.now(dt.UTC),
             evaluated=0,
             changed=0,
@@ -46,8 +66,33 @@ def start_run(conn: Connection, *, trigger: str, engine: str, as_of: dt.date, pa
     return Run(run_id, as_of)
 
 
-def finish_run(conn: Connection, run: Run, *, evaluated: int) -> dict[str, int]:
-    """Move the run's events into the current states; the number of changes per rule."""
+def last_sweep(conn: Connection, before_run: int) -> PastSweep | None:
+    """The latest finished sweep among the runs before `before_run`."""
+    columns = ("id", "as_of", "rules_digest", "records_mark", "evaluated")
+    row = conn.execute(
+        select(*[seal_runs.c[name] for name in columns])
+        .where(
+            seal_runs.c.trigger == "sweep",
+            seal_runs.c.finished_at.is_not(None),
+            seal_runs.c.id < before_run,
+        )
+        .order_by(seal_runs.c.id.desc())
+        .limit(1)
+    ).first()
+    return PastSweep(*row) if row is not None else None
+
+
+def last_record_id(conn: Connection) -> int:
+    """The highest record id stored (0 for none): a sweep's mark of what it could see."""
+    return int(conn.execute(select(func.coalesce(func.max(records.c.id), 0))).scalar_one())
+
+
+def finish_run(
+    conn: Connection, run: Run, *, evaluated: int, records_mark: int | None = None
+) -> dict[str, int]:
+    """Move the run's events into the current states; the number of changes per rule.
+
+    A sweep gives `records_mark`, the highest record id it could see (see PastSweep)."""
     dialect_of(conn).upsert_states_from_run(conn, run.id)
     rows = conn.execute(
         select(seal_events.c.rule_id, seal_events.c.state, func.count())
@@ -66,6 +111,7 @@ def finish_run(conn: Connection, run: Run, *, evaluated: int) -> dict[str, int]:
             finished_at=dt.datetime.now(dt.UTC),
             evaluated=evaluated,
             changed=sum(changes.values()),
+            records_mark=records_mark,
         )
     )
     return dict(sorted(changes.items()))

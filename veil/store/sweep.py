@@ -1,10 +1,12 @@
 """The batch sweep: the compiled rule packs run inside an engine, changes appended.
 
 On the store's own engine (SQLite or PostgreSQL) the compiled query runs as
-`INSERT INTO seal_events … SELECT`, one slice of record ids at a time so that progress can
-be shown; on DuckDB it runs over a Parquet export of the facts (`duckdb_sweep.py`) and the
-changes come back to the store. Either way only the records whose state or rule changes
-get an event.
+`INSERT INTO seal_events … SELECT`: over only the persons whose decisions can have changed
+when the sweep can continue from the last one (`incremental.py`), else over every record,
+one slice of record ids at a time so that progress can be shown. On DuckDB it always runs
+over a Parquet export of all the facts (`duckdb_sweep.py`) and the changes come back to
+the store. Either way only the records whose state or rule changes get an event, and the
+events are the same.
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ from sqlalchemy import Connection, func, select
 from veil.sealing.facts import EVENT_COLUMNS, QUERY_COLUMNS
 from veil.sealing.pack import RuleSet
 from veil.store.database import transaction
+from veil.store.dialect import dialect_of
+from veil.store.incremental import Plan, plan_sweep, sweep_candidates
 from veil.store.schema import records
-from veil.store.seals import count_known, finish_run, start_run
+from veil.store.seals import count_known, finish_run, last_record_id, start_run
 
 ENGINES = ("sqlite", "postgresql", "duckdb")
 IBIS_DIALECT = {"sqlite": "sqlite", "postgresql": "postgres", "duckdb": "duckdb"}
@@ -39,12 +43,19 @@ class SweepResult:
     engine: str
     evaluated: int
     changes: dict[str, int]
+    # Continued from the last sweep (as of `since`), deciding again only `persons`
+    # persons' records; or full, and why.
+    incremental: bool = False
+    since: dt.date | None = None
+    persons: int | None = None
+    full_because: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {
             "as_of": self.as_of.isoformat(),
             "evaluated": self.evaluated,
             "changes": self.changes,
+            "incremental": self.incremental,
         }
 
 
@@ -60,8 +71,10 @@ def sweep(
     engine: str | None = None,
     workdir: Path | None = None,
     progress: Progress | None = None,
+    full: bool = False,
 ) -> SweepResult:
-    """Evaluate every record decided by `as_of` and append an event for each change."""
+    """Bring every record decided by `as_of` to its decision, appending an event for each
+    change: on the store's engine incrementally when that is safe, unless `full`."""
     store_engine = conn.dialect.name
     engine = engine or store_engine
     if engine not in ENGINES:
@@ -73,18 +86,46 @@ def sweep(
         )
     report = progress or (lambda done, total: None)
     with transaction(conn):
-        run = start_run(conn, trigger="sweep", engine=engine, as_of=as_of, packs=ruleset.label)
+        dialect_of(conn).keep_record_writers_out(conn)
+        run = start_run(
+            conn,
+            trigger="sweep",
+            engine=engine,
+            as_of=as_of,
+            packs=ruleset.label,
+            rules_digest=ruleset.digest,
+        )
+        # Read after the run is started: by then no one else can store records (see
+        # keep_record_writers_out), so every record up to the mark is the sweep's to see.
+        mark = last_record_id(conn)
+        continued = None
         if engine == "duckdb":
             from veil.store.duckdb_sweep import sweep_on_duckdb
 
             if workdir is None:
                 raise EngineError("the duckdb engine needs a working directory")
+            plan = Plan(None, full_because="the duckdb engine always sweeps in full")
             sweep_on_duckdb(conn, ruleset, run, workdir, report)
         else:
-            _sweep_in_store(conn, ruleset, run.id, as_of, IBIS_DIALECT[engine], report)
-        evaluated = count_known(conn, as_of)
-        changes = finish_run(conn, run, evaluated=evaluated)
-    return SweepResult(run.id, as_of, engine, evaluated, changes)
+            plan = plan_sweep(conn, ruleset, as_of, run.id, full=full)
+            dialect = IBIS_DIALECT[engine]
+            if plan.since is None:
+                _sweep_in_store(conn, ruleset, run.id, as_of, dialect, report)
+            else:
+                continued = sweep_candidates(conn, ruleset, run.id, as_of, dialect, plan, report)
+        evaluated = continued.evaluated if continued else count_known(conn, as_of)
+        changes = finish_run(conn, run, evaluated=evaluated, records_mark=mark)
+    return SweepResult(
+        run.id,
+        as_of,
+        engine,
+        evaluated,
+        changes,
+        incremental=plan.since is not None,
+        since=plan.since.as_of if plan.since else None,
+        persons=continued.persons if continued else None,
+        full_because=plan.full_because,
+    )
 
 
 def _sweep_in_store(
