@@ -15,6 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+# Where a server process finds the audit ledger's writer process (set by `veil serve`).
+LEDGER_SOCKET_ENV = "VEIL_LEDGER_SOCKET"
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -43,5 +46,5 @@ class Settings:
             rule_packs=packs,
             identity_check=identity,
             public_url=public,
-            ledger_socket=env.get("VEIL_LEDGER_SOCKET") or None,
+            ledger_socket=env.get(LEDGER_SOCKET_ENV) or None,
         )

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from veil.ledger.service import SOCKET_ENV, WriterProcess
+from veil.config import LEDGER_SOCKET_ENV
+from veil.ledger.service import WriterProcess
 
 
 def run_server(app: str, **uvicorn_options: Any) -> None:
@@ -16,8 +17,8 @@ def run_server(app: str, **uvicorn_options: Any) -> None:
     import uvicorn
 
     with WriterProcess() as writer:
-        os.environ[SOCKET_ENV] = writer.socket  # read by Home in every server process
+        os.environ[LEDGER_SOCKET_ENV] = writer.socket  # read by Home in every server process
         try:
             uvicorn.run(app, factory=True, **uvicorn_options)
         finally:
-            os.environ.pop(SOCKET_ENV, None)
+            os.environ.pop(LEDGER_SOCKET_ENV, None)

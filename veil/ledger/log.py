@@ -1,8 +1,11 @@
-"""The append side of the ledger: many threads append, one writer commits them in groups.
+"""The append side of the ledger: entries committed in groups, each with a signed checkpoint.
 
-`append` returns an entry's index only once the entry, and a checkpoint signing the tree
-that holds it, are committed. Whatever is queued while one commit runs goes into the next,
-so a commit's cost (a sync to disk) is shared by every entry in it, not paid per entry.
+`LogWriter.write_batch` commits a group on the calling thread (the ledger's writer process,
+veil.ledger.service, does so for `veil serve`). `Ledger` puts a writer thread and a queue
+in front of it, so that many threads and event loops can append at once: `append` returns
+an entry's index only once the entry, and a checkpoint signing the tree that holds it, are
+committed. Whatever is queued while one commit runs goes into the next, so a commit's cost
+(a sync to disk) is shared by every entry in it, not paid per entry.
 
 Other processes append to the same tables. Each commit takes the log's write lock first,
 reads the stored size, and brings the in-memory tree up to it from the stored leaf hashes;
@@ -117,11 +120,7 @@ class LogWriter(LedgerReader):
         The bytes must be what `encode_entry` makes (the caller checks). Any exception
         means nothing of the batch is stored.
         """
-        try:
-            return self._commit([(data, leaf_hash(data), subject) for data, subject in batch])
-        except Exception:
-            self._reset()
-            raise
+        return self._commit([(data, leaf_hash(data), subject) for data, subject in batch])
 
     def load(self) -> None:
         """Build the in-memory tree from the stored leaf hashes now (about a second per
@@ -139,7 +138,15 @@ class LogWriter(LedgerReader):
 
     def _commit(self, batch: list[tuple[bytes, bytes, bytes | None]]) -> int:
         """Write (entry, leaf hash, subject index) rows and a checkpoint in one transaction;
-        the first's index."""
+        the first's index. On any failure nothing is stored, and the tree and connection
+        are dropped, to be rebuilt from the database by the next commit."""
+        try:
+            return self._commit_rows(batch)
+        except Exception:
+            self._reset()
+            raise
+
+    def _commit_rows(self, batch: list[tuple[bytes, bytes, bytes | None]]) -> int:
         if self._tree is None:
             self._tree = self._load_tree()  # outside the lock: other writers carry on
         tree = self._tree
@@ -164,9 +171,10 @@ class LogWriter(LedgerReader):
     def _writers_turn(self) -> Iterator[None]:
         """Wait for the other processes' ledger writers, if the database is a SQLite file.
 
-        SQLite's own busy handler polls with sleeps of up to 100 ms, so two server workers
-        waiting on each other's commits would add that to every request; a blocking file
-        lock hands over the moment the holder is done. PostgreSQL's table lock already
+        SQLite's own busy handler polls with sleeps of up to 100 ms, so two writers (the
+        server's writer process and a `veil` command, say) waiting on each other's commits
+        would add that to every request; a blocking file lock hands over the moment the
+        holder is done. PostgreSQL's table lock already
         does; there this is a no-op. The lock is released if the process dies.
         """
         path = sqlite_file(self._engine)
@@ -291,7 +299,6 @@ class Ledger(LogWriter):
             try:
                 first = self._commit([(p.entry, p.leaf, p.subject) for p in batch])
             except Exception as exc:  # every waiter hears of it; the caller fails closed
-                self._reset()
                 _settle(batch, -1, exc)
             else:
                 _settle(batch, first, None)

@@ -210,6 +210,9 @@ class RemoteLedger(LedgerReader):
         self._local.socket = None
         if link is not None:
             link.close()
+            with self._sockets_lock:
+                if link in self._sockets:  # unless `close` has taken them all
+                    self._sockets.remove(link)
 
     def close(self) -> None:
         """Close the connections; later appends raise LedgerUnavailable."""

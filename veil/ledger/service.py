@@ -2,9 +2,9 @@
 
 `veil serve` starts it (`WriterProcess`) before its server processes and stops it after
 them; it is not run by hand. `python -m veil.ledger.service SOCKET` listens on a Unix socket
-in a directory only its owner can enter, appends each entry it is sent through an ordinary
-`Ledger` (group commit, a signed checkpoint per commit, the same tables and lock every other
-writer uses) and answers each with its index once committed (`veil.ledger.wire`). The
+in a directory only its owner can enter, commits the entries it is sent in groups through a
+`LogWriter` (a signed checkpoint per commit, the same tables, lock and commit as every
+other writer) and answers each with its index once committed (`veil.ledger.wire`). The
 server processes use `veil.ledger.remote.RemoteLedger`, which finds the socket in
 VEIL_LEDGER_SOCKET.
 
@@ -33,12 +33,12 @@ from collections import deque
 from collections.abc import Mapping
 from typing import cast
 
+from veil.config import LEDGER_SOCKET_ENV
 from veil.ledger.checkpoint import LEDGER_ORIGIN
 from veil.ledger.entry import encode_entry
 from veil.ledger.log import LogWriter
 from veil.ledger.wire import Requests, WireError, answer
 
-SOCKET_ENV = "VEIL_LEDGER_SOCKET"
 READY = "ready"
 RESTART_PAUSE = 1.0  # seconds between attempts to start a writer that keeps failing
 MAX_BATCH = 4096  # entries a commit carries at most
@@ -65,8 +65,9 @@ def entry_problem(entry: bytes, subject: bytes | None) -> str | None:
 class _Connection(asyncio.Protocol):
     """One server process's connection: its requests answered in the order they came."""
 
-    def __init__(self, group: _GroupCommit) -> None:
+    def __init__(self, group: _GroupCommit, open_: set[_Connection]) -> None:
         self._group = group
+        self._open = open_  # the server's connections, this one among them while it lasts
         self._requests = Requests()
         self._slots: deque[list[bytes]] = deque()  # an answer's bytes, once it has one
         self._transport: asyncio.Transport | None = None
@@ -74,6 +75,10 @@ class _Connection(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # A stream transport (uvloop's are not asyncio.Transport subclasses, only alike).
         self._transport = cast(asyncio.Transport, transport)
+        self._open.add(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._open.discard(self)  # its entries still commit; nobody is left to answer
 
     def data_received(self, data: bytes) -> None:
         try:
@@ -147,14 +152,8 @@ async def _serve(writer: LogWriter, path: str) -> None:
     stop = asyncio.Event()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     group = _GroupCommit(writer)
-    connections: list[_Connection] = []
-
-    def connected() -> _Connection:
-        connection = _Connection(group)
-        connections.append(connection)
-        return connection
-
-    server = await loop.create_unix_server(connected, path)
+    connections: set[_Connection] = set()
+    server = await loop.create_unix_server(lambda: _Connection(group, connections), path)
     print(READY, flush=True)
     parent = os.getppid()
     while not stop.is_set():
@@ -204,7 +203,7 @@ class WriterProcess:
 
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         base = dict(os.environ if env is None else env)
-        base.pop(SOCKET_ENV, None)  # the writer appends itself, in-process
+        base.pop(LEDGER_SOCKET_ENV, None)  # the writer commits itself, in-process
         self._env = base
         self._folder = tempfile.mkdtemp(prefix="veil-ledger-")  # mode 0700: ours alone
         self.socket = os.path.join(self._folder, "socket")
@@ -243,8 +242,7 @@ class WriterProcess:
             dead.wait()
             if self._stopping.is_set():
                 return
-            if dead.stdout is not None:
-                dead.stdout.close()
+            _end(dead)
             print(
                 "veil: the audit ledger's writer process stopped; starting it again",
                 file=sys.stderr,
