@@ -98,9 +98,7 @@ def serve(folder: Path, port: int, ledger: bool, workers: int) -> None:
     os.environ["VEIL_HOME"] = str(folder)
     os.environ.pop("VEIL_DATABASE_URL", None)
     os.environ["BENCH_LEDGER"] = "on" if ledger else "off"
-    import uvicorn
-
-    from veil.api.serving import run_server
+    from veil.api.serving import run_server, serve_app
 
     options: dict[str, Any] = {
         "app_dir": str(Path(__file__).parent),
@@ -113,7 +111,7 @@ def serve(folder: Path, port: int, ledger: bool, workers: int) -> None:
     if ledger:
         run_server("disclose:app", **options)
     else:
-        uvicorn.run("disclose:app", factory=True, **options)
+        serve_app("disclose:app", **options)
 
 
 def free_port() -> int:

@@ -21,7 +21,7 @@ from veil.ledger.checkpoint import Signer
 from veil.ledger.entry import encode_entry, subject_index
 from veil.ledger.log import Ledger, LedgerUnavailable
 from veil.ledger.merkle import EMPTY_ROOT, leaf_hash, root_of
-from veil.ledger.sql import take_write_lock
+from veil.ledger.sql import CommitSession
 from veil.ledger.verify import VerifyReport, verify_log
 
 ORIGIN = "veil.test/audit"
@@ -120,15 +120,18 @@ def test_entries_queued_while_a_commit_waits_share_the_next_commit(
         queued.wait()
         indexes.append(ledger.append({"n": n}))
 
-    with db.connect() as other:
-        other.begin()
-        take_write_lock(other)  # another process mid-commit: the writer must wait for it
+    raw = db.raw_connection()
+    try:
+        other = CommitSession(raw.driver_connection, db.dialect.name)
+        other.begin()  # another process mid-commit: the writer must wait for it
         threads = [threading.Thread(target=work, args=(n,)) for n in range(10)]
         for thread in threads:
             thread.start()
         queued.wait()
         time.sleep(0.3)  # let all ten reach the queue
         other.rollback()
+    finally:
+        raw.invalidate()
     for thread in threads:
         thread.join()
     ledger.close()

@@ -5,8 +5,10 @@ data leaves; fail closed if the ledger cannot be written), stopped cleanly by Ct
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -15,6 +17,8 @@ from pathlib import Path
 import httpx2 as httpx
 import pytest
 from sqlalchemy import text
+
+from veil.api.serving import ServerProcesses, listening_sockets
 
 from .disclosure_helpers import SEALED, Installation, free_port, installation
 
@@ -133,3 +137,60 @@ def test_ctrl_c_stops_the_servers_and_the_ledger_writer(
     while command_line(writers[0]) and "veil.ledger.service" in command_line(writers[0]):
         assert time.monotonic() < deadline, "the ledger writer outlived veil serve"
         time.sleep(0.1)
+
+
+def listening_inodes(port: int) -> set[str]:
+    """Socket inodes listening on `port` (TCP over IPv4, as /proc/net/tcp lists them)."""
+    found = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[1].endswith(f":{port:04X}") and fields[3] == "0A":  # 0A: LISTEN
+            found.add(fields[9])
+    return found
+
+
+def socket_inodes(pid: int) -> set[str]:
+    found = set()
+    for fd in (Path("/proc") / str(pid) / "fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                found.add(target[len("socket:[") : -1])
+    return found
+
+
+def test_each_server_process_accepts_on_a_socket_of_its_own(
+    server: tuple[Installation, str, subprocess.Popen[str]],
+) -> None:
+    # One shared socket let one process accept a whole burst of connections while the
+    # other stayed idle; with SO_REUSEPORT the kernel spreads them over both.
+    _, url, process = server
+    port = int(url.rpartition(":")[2])
+    listening = listening_inodes(port)
+    servers = [p for p in children(process.pid) if "spawn_main" in command_line(p)]
+    held = [socket_inodes(pid) & listening for pid in servers]
+    assert len(servers) == 2 and len(listening) == 2
+    assert all(len(sockets) == 1 for sockets in held) and held[0] != held[1]
+
+
+def test_listening_sockets_share_one_port_and_refuse_a_taken_one() -> None:
+    sockets = listening_sockets("127.0.0.1", 0, 3)
+    try:
+        ports = {sock.getsockname()[1] for sock in sockets}
+        assert len(ports) == 1 and len(listening_inodes(ports.pop())) == 3
+    finally:
+        for sock in sockets:
+            sock.close()
+    with socket.socket() as taken:  # a program that did not ask to share its port
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        with pytest.raises(OSError):
+            listening_sockets("127.0.0.1", taken.getsockname()[1], 2)
+
+
+def test_server_processes_that_fail_as_they_start_are_not_restarted_forever() -> None:
+    import uvicorn
+
+    config = uvicorn.Config("veil_no_such_module:app", factory=True, host="127.0.0.1", port=0)
+    with pytest.raises(RuntimeError, match="failed as it started"):
+        ServerProcesses(config).run(2)

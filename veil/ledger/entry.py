@@ -38,7 +38,8 @@ def encode_entry(entry: Mapping[str, Any], subject: bytes | None = None) -> byte
     that is not the hex of `subject`.
     """
     fields = dict(entry)
-    fields.setdefault(TIME, utc_now())
+    if TIME not in fields:
+        fields[TIME] = utc_now()
     if subject is not None:
         if len(subject) != 32:
             raise ValueError("a subject index is 32 bytes (HMAC-SHA256)")

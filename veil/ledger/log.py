@@ -23,21 +23,14 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 
 from veil.keys import KeyProvider
 from veil.ledger.checkpoint import Checkpoint
 from veil.ledger.entry import encode_entry
 from veil.ledger.merkle import CompactTree, leaf_hash
 from veil.ledger.reader import LedgerReader
-from veil.ledger.sql import (
-    append_batch,
-    durable_commits,
-    leaf_hash_chunks,
-    stored_size,
-    stored_size_fast,
-    take_write_lock,
-)
+from veil.ledger.sql import CommitSession, leaf_hash_chunks, stored_size
 from veil.ledger.stream import collector_paused
 
 CHUNK = 1 << 16  # leaf hashes read at a time when the tree is rebuilt
@@ -111,7 +104,8 @@ class LogWriter(LedgerReader):
     def __init__(self, engine: Engine, keys: KeyProvider, origin: str) -> None:
         super().__init__(engine, keys, origin)
         self._tree: CompactTree | None = None
-        self._conn: Connection | None = None
+        self._session: CommitSession | None = None
+        self._raw: Any = None  # the pool's proxy of the session's DB-API connection
         self._lock_file: BinaryIO | None = None
 
     def write_batch(self, batch: Sequence[tuple[bytes, bytes | None]]) -> int:
@@ -142,7 +136,7 @@ class LogWriter(LedgerReader):
         are dropped, to be rebuilt from the database by the next commit."""
         try:
             return self._commit_rows(batch)
-        except Exception:
+        except BaseException:  # even an interrupt: the tree may hold leaves not stored
             self._reset()
             raise
 
@@ -150,21 +144,27 @@ class LogWriter(LedgerReader):
         if self._tree is None:
             self._tree = self._load_tree()  # outside the lock: other writers carry on
         tree = self._tree
-        conn = self._connection()
-        with self._writers_turn(), conn.begin():
-            take_write_lock(conn)
-            size = stored_size_fast(conn)
-            if size < tree.size:
-                raise RuntimeError(f"the stored log has {size} entries, fewer than {tree.size}")
-            # Another process appended since: its entries are committed, so are ours to add.
-            for hashes in leaf_hash_chunks(conn, tree.size, size, CHUNK):
-                tree.extend(hashes)
-            grown = tree.copy()
-            grown.extend([leaf for _, leaf, _ in batch])
-            root = grown.root()
-            note = self._signer.sign_checkpoint(Checkpoint(self.origin, grown.size, root))
-            append_batch(conn, size, batch, root, note)
-        self._tree = grown
+        session = self._commit_session()
+        with self._writers_turn():
+            session.begin()
+            try:
+                size = session.size()
+                if size < tree.size:
+                    raise RuntimeError(f"the stored log has {size} entries, fewer than {tree.size}")
+                # Another process appended since: its entries are committed, so are ours
+                # to add.
+                if size > tree.size:
+                    for hashes in session.leaf_hashes(tree.size, size, CHUNK):
+                        tree.extend(hashes)
+                # Grown in place: if the commit fails, `_commit` drops the tree.
+                tree.extend([leaf for _, leaf, _ in batch])
+                root = tree.root()
+                note = self._signer.sign_checkpoint(Checkpoint(self.origin, tree.size, root))
+                session.append(size, batch, root, note)
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
         return size
 
     @contextmanager
@@ -196,22 +196,23 @@ class LogWriter(LedgerReader):
                 tree.extend(hashes)
         return tree
 
-    def _connection(self) -> Connection:
-        if self._conn is None:
-            conn = self._engine.connect()
-            durable_commits(conn)
-            self._conn = conn
-        return self._conn
+    def _commit_session(self) -> CommitSession:
+        if self._session is None:
+            # A DB-API connection of the writer's own, out of the engine's pool (with the
+            # engine's connect settings), never handed back: it carries synchronous=FULL.
+            self._raw = self._engine.raw_connection()
+            self._session = CommitSession(self._raw.driver_connection, self._engine.dialect.name)
+        return self._session
 
     def _reset(self) -> None:
         """Forget the in-memory tree and the connection: both come back from the database."""
         self._tree = None
-        if self._conn is not None:
-            conn, self._conn = self._conn, None
+        self._session = None
+        if self._raw is not None:
+            raw, self._raw = self._raw, None
             try:
-                # Discarded, not pooled: it carries the ledger's synchronous=FULL setting.
-                conn.invalidate()
-                conn.close()
+                raw.invalidate()  # discarded, not pooled
+                raw.close()
             except Exception:  # noqa: S110 - a connection that will not close is gone anyway
                 pass
 
