@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from veil.config import Settings
 from veil.keys import KeyProvider, LocalKeyFile
 from veil.ledger.checkpoint import LEDGER_ORIGIN
-from veil.store.database import current_revision, head_revision, open_engine, upgrade
+from veil.store.database import SCHEMA_HEAD, current_revision, open_engine, upgrade
 
 # The services are imported where they are first used: a command that needs only the keys
 # and the database (`veil audit verify`, `veil init`) then does not spend a second importing
@@ -265,8 +265,8 @@ class Home:
         _ = self.keys
         with self.engine.connect() as conn:
             revision = current_revision(conn)
-        if revision != head_revision():
+        if revision != SCHEMA_HEAD:
             raise NotInitialisedError(
-                f"the database is at schema {revision or 'none'}, not {head_revision()}: "
+                f"the database is at schema {revision or 'none'}, not {SCHEMA_HEAD}: "
                 "run `veil init`"
             )
