@@ -33,7 +33,10 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port", help="Port to listen on."),
     workers: int = typer.Option(
-        1, "--workers", min=1, help="Server processes (each with its own event loop)."
+        1,
+        "--workers",
+        min=1,
+        help="Server processes, each with its own event loop and listening socket.",
     ),
 ) -> None:
     """Start the HTTP API and its OpenAPI page (/docs), beside the audit ledger's writer process."""

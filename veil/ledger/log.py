@@ -163,7 +163,8 @@ class LogWriter(LedgerReader):
                 session.append(size, batch, root, note)
                 session.commit()
             except BaseException:
-                session.rollback()
+                with suppress(Exception):  # a broken connection: `_commit` discards it
+                    session.rollback()
                 raise
         return size
 
