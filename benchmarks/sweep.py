@@ -33,7 +33,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import Connection
 
 from veil.records.catalogue import load_catalogue
-from veil.sealing.compile import Tables, changes_sql
+from veil.sealing.compile import OPEN, PURGED, Tables, changes_sql, outcome
 from veil.sealing.evaluate import Evaluator
 from veil.sealing.facts import RECORDS_SCHEMA, RecordFacts
 from veil.sealing.pack import RuleSet, load_ruleset
@@ -282,16 +282,18 @@ def bench_duckdb(ruleset: RuleSet, records: Path, workdir: Path, repeat: int) ->
     first, again, floor = (workdir / f"duck-{s}.parquet" for s in ("first", "again", "floor"))
     with duckdb.connect() as duck:
         _copy(duck, f"SELECT * FROM ({_STATES_COLUMNS}) LIMIT 0", empty)
-    # As `veil seal sweep --engine duckdb` runs it: citations are added per event later.
-    first_sql = changes_sql(ruleset, AS_OF, "duckdb", tables=Tables(), citations=False)
-    again_sql = changes_sql(ruleset, RESWEEP_AS_OF, "duckdb", tables=Tables(), citations=False)
+    # As `veil seal sweep --engine duckdb` runs it: compact events (record_pk, rule_index,
+    # facts), the state, rule and citation added per event later.
+    first_sql = changes_sql(ruleset, AS_OF, "duckdb", tables=Tables(), compact=True)
+    again_sql = changes_sql(ruleset, RESWEEP_AS_OF, "duckdb", tables=Tables(), compact=True)
     with _duck(records, empty) as duck:
         floor_s = best_of(
             repeat, lambda: _copy(duck, f"SELECT id, {FLOOR_STATE} AS state FROM records", floor)
         )
         first_s = best_of(repeat, lambda: _copy(duck, first_sql, first))
         # The store would now move the events into seal_states; here the changes file is it.
-        _copy(duck, f"SELECT record_pk, state, rule_id FROM '{first}'", states)
+        events = expanded(ruleset, first)
+        _copy(duck, f"SELECT record_pk, state, rule_id FROM ({events})", states)
     with _duck(records, states) as duck:
         again_s = best_of(repeat, lambda: _copy(duck, again_sql, again))
     return [
@@ -301,9 +303,24 @@ def bench_duckdb(ruleset: RuleSet, records: Path, workdir: Path, repeat: int) ->
     ]
 
 
-def rule_counts(changes: Path) -> dict[str, int]:
+def expanded(ruleset: RuleSet, changes: Path) -> str:
+    """SQL reading the compact events in `changes` as (record_pk, state, rule_id, facts)."""
+    indexes = [PURGED, OPEN, *range(len(ruleset.rules))]
+    rows = []
+    for i in indexes:
+        state, rule = outcome(ruleset, i)
+        rows.append(f"({i}, '{state}', " + (f"'{rule}')" if rule else "NULL)"))
+    values = ", ".join(rows)
+    return (
+        f"SELECT c.record_pk, o.state, o.rule_id, c.facts FROM '{changes}' c"
+        f" JOIN (VALUES {values}) o(rule_index, state, rule_id) USING (rule_index)"
+    )
+
+
+def rule_counts(ruleset: RuleSet, changes: Path) -> dict[str, int]:
     rows = duckdb.execute(
-        f"SELECT coalesce(rule_id, state), count(*) FROM '{changes}' GROUP BY 1 ORDER BY 1"
+        f"SELECT coalesce(rule_id, state), count(*) FROM ({expanded(ruleset, changes)})"
+        " GROUP BY 1 ORDER BY 1"
     ).fetchall()
     return dict(rows)
 
@@ -474,7 +491,7 @@ def check_agreement(ruleset: RuleSet, records: Path, changes: Path, size: int) -
         for pk, d in evaluator.evaluate_person(person, AS_OF).items():
             expected[pk] = (d.state, d.rule_id, d.facts)
     rows = duckdb.execute(
-        f"SELECT record_pk, state, rule_id, facts FROM '{changes}'"
+        f"SELECT record_pk, state, rule_id, facts FROM ({expanded(ruleset, changes)})"
         f" WHERE record_pk <= {max(expected)}"
     ).fetchall()
     found = {pk: (state, rule, facts) for pk, state, rule, facts in rows}
@@ -575,7 +592,7 @@ def main() -> None:
                 rate = by_name[name].rate / evaluator.rate
                 print(f"{name} / row evaluator, records/s: {rate:,.0f}x")
         first = args.workdir / "duck-first.parquet"
-        print(f"first sweep's events by rule: {rule_counts(first)}")
+        print(f"first sweep's events by rule: {rule_counts(ruleset, first)}")
         wrong = check_agreement(ruleset, duck_records, first, args.sample)
         print(f"sample records where the DuckDB sweep and the row evaluator disagree: {wrong}")
     print_targets(by_name)

@@ -19,7 +19,7 @@ from veil.sealing.evaluate import Decision, Evaluator
 from veil.sealing.facts import RECORDS_SCHEMA, STATES_SCHEMA, RecordFacts
 from veil.sealing.pack import RuleSet, load_ruleset
 from veil.store.dialect import dialect_of
-from veil.store.duckdb_sweep import arrow_schema, run_changes
+from veil.store.duckdb_sweep import arrow_schema, changed, run_changes
 from veil.store.seals import Run
 from veil.store.sweep import sweep
 
@@ -145,8 +145,8 @@ def duckdb_decisions(
     pq.write_table(arrow_schema(STATES_SCHEMA).empty_table(), states)
     found: dict[int, Decision] = {}
     for batch in run_changes(ruleset, Run(1, as_of), Tables(str(path), str(states))):
-        for row in batch.to_pylist():
-            found[row["record_pk"]] = Decision(row["state"], row["rule_id"], row["facts"])
+        for pk, state, rule_id, facts in changed(batch, ruleset):
+            found[pk] = Decision(state, rule_id, facts)
     return found
 
 

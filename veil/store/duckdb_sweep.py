@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from sqlalchemy import Connection
 
-from veil.sealing.compile import Tables, changes_sql
+from veil.sealing.compile import Tables, changes_sql, outcome
 from veil.sealing.facts import RECORDS_SCHEMA, STATES_SCHEMA
 from veil.sealing.pack import RuleSet
 from veil.store.seals import Run, append_events
@@ -59,14 +59,15 @@ def _export(conn: Connection, sql: str, schema: dict[str, str], path: Path) -> N
 
 
 def run_changes(ruleset: RuleSet, run: Run, tables: Tables) -> Iterator[pa.RecordBatch]:
-    """The compiled sweep on DuckDB over Parquet files: the events to append."""
+    """The compiled sweep on DuckDB over Parquet files: the compact events (record_pk,
+    rule_index, facts) to append; `changed` reads them."""
     duck = duckdb.connect()
     try:
         for name, path in (("records", tables.records), ("seal_states", tables.states)):
             quoted = path.replace("'", "''")
             duck.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{quoted}')")
-        # The citation follows from the rule id: added per event here, not per row there.
-        sql = changes_sql(ruleset, run.as_of, "duckdb", citations=False)
+        # State, rule and citation follow from the rule index: added per event here.
+        sql = changes_sql(ruleset, run.as_of, "duckdb", compact=True)
         yield from duck.sql(sql).to_arrow_reader(EXPORT_BATCH)
     finally:
         duck.close()
@@ -91,13 +92,18 @@ def sweep_on_duckdb(
         shutil.rmtree(directory, ignore_errors=True)
 
 
+def changed(batch: pa.RecordBatch, ruleset: RuleSet) -> Iterator[tuple[int, str, str | None, str]]:
+    """(record_pk, state, rule_id, facts) of each compact event in `batch`."""
+    outcomes = {i: outcome(ruleset, i) for i in set(batch.column("rule_index").to_pylist())}
+    names = ("record_pk", "rule_index", "facts")
+    for pk, index, facts in zip(*(batch.column(name).to_pylist() for name in names), strict=True):
+        yield (pk, *outcomes[index], facts)
+
+
 def _event_rows(
     batch: pa.RecordBatch, ruleset: RuleSet, run_id: int, as_of: str
 ) -> Iterator[tuple[Any, ...]]:
     """Rows of EVENT_COLUMNS: run id and citation added, the date as the store's text."""
-    names = ("record_pk", "state", "rule_id", "facts")
-    for pk, state, rule_id, facts in zip(
-        *(batch.column(name).to_pylist() for name in names), strict=True
-    ):
+    for pk, state, rule_id, facts in changed(batch, ruleset):
         statute, article = ruleset.citation(rule_id)
         yield (run_id, pk, state, rule_id, statute, article, as_of, facts)
