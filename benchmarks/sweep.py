@@ -33,7 +33,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import Connection
 
 from veil.records.catalogue import load_catalogue
-from veil.sealing.compile import OPEN, PURGED, Tables, changes_sql, outcome
+from veil.sealing.compile import Tables, changes_sql, outcomes
 from veil.sealing.evaluate import Evaluator
 from veil.sealing.facts import RECORDS_SCHEMA, RecordFacts
 from veil.sealing.pack import RuleSet, load_ruleset
@@ -305,12 +305,10 @@ def bench_duckdb(ruleset: RuleSet, records: Path, workdir: Path, repeat: int) ->
 
 def expanded(ruleset: RuleSet, changes: Path) -> str:
     """SQL reading the compact events in `changes` as (record_pk, state, rule_id, facts)."""
-    indexes = [PURGED, OPEN, *range(len(ruleset.rules))]
-    rows = []
-    for i in indexes:
-        state, rule = outcome(ruleset, i)
-        rows.append(f"({i}, '{state}', " + (f"'{rule}')" if rule else "NULL)"))
-    values = ", ".join(rows)
+    values = ", ".join(
+        f"({i}, '{state}', " + (f"'{rule}')" if rule else "NULL)")
+        for i, (state, rule) in outcomes(ruleset).items()
+    )
     return (
         f"SELECT c.record_pk, o.state, o.rule_id, c.facts FROM '{changes}' c"
         f" JOIN (VALUES {values}) o(rule_index, state, rule_id) USING (rule_index)"

@@ -83,7 +83,7 @@ def changes_sql(
     `records` limits the records decided to an inclusive range of record ids; the
     aggregates over each person's other records still read all of them. A `compact`
     event is only (record_pk, rule_index, facts): the state, rule id, statute and article
-    follow from the rule index (`outcome`), the as-of date from the sweep.
+    follow from the rule index (`outcomes`), the as-of date from the sweep.
     """
     expr = changes(ruleset, as_of, tables=tables, records=records, compact=compact)
     return str(ibis.to_sql(expr, dialect=dialect))
@@ -117,14 +117,12 @@ def changes(
     return compiler.events(changed, compact=compact)
 
 
-def outcome(ruleset: RuleSet, rule_index: int) -> tuple[str, str | None]:
-    """The state and rule id of a compact event's rule index, as `events` picks them."""
-    if rule_index == PURGED:
-        return "purged", REVOKED
-    if rule_index == OPEN:
-        return "open", None
-    rule = ruleset.rules[rule_index]
-    return rule.state, rule.id
+def outcomes(ruleset: RuleSet) -> dict[int, tuple[str, str | None]]:
+    """The state and rule id each rule index decides: what an event records, and how a
+    compact event's index is read back."""
+    decided: dict[int, tuple[str, str | None]] = {PURGED: ("purged", REVOKED), OPEN: ("open", None)}
+    decided.update((i, (rule.state, rule.id)) for i, rule in enumerate(ruleset.rules))
+    return decided
 
 
 def record_value(ruleset: RuleSet, expr: Expr, table: ir.Table) -> ir.Value:
@@ -159,11 +157,16 @@ class _Compiler:
         decided record."""
         rules = self.ruleset.rules
         index = decided.rule_index
+        decides = outcomes(self.ruleset)
 
         def pick(values: list[Any], on_purged: Any, on_open: Any) -> ir.Value:
             branches = [(index == i, v) for i, v in enumerate(values)]
             typed = ibis.literal(on_open, type="string") if on_open is None else on_open
             return ibis.cases((index == PURGED, on_purged), *branches, else_=typed)
+
+        def decided_as(part: int) -> ir.Value:  # of `outcomes`: 0 the state, 1 the rule id
+            values = [decides[i][part] for i in range(len(rules))]
+            return pick(values, decides[PURGED][part], decides[OPEN][part])
 
         rec: Accessor = decided.__getitem__
         facts = pick(
@@ -178,8 +181,8 @@ class _Compiler:
             return decided.select(record_pk=decided.id, rule_index=index, facts=facts)
         return decided.select(
             record_pk=decided.id,
-            state=pick([r.state for r in rules], "purged", "open"),
-            rule_id=pick([r.id for r in rules], REVOKED, None),
+            state=decided_as(0),
+            rule_id=decided_as(1),
             statute=pick([r.statute_en for r in rules], None, None),
             article=pick([r.article for r in rules], None, None),
             as_of=ibis.literal(self.as_of),

@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from sqlalchemy import Connection
 
-from veil.sealing.compile import Tables, changes_sql, outcome
+from veil.sealing.compile import Tables, changes_sql, outcomes
 from veil.sealing.facts import RECORDS_SCHEMA, STATES_SCHEMA
 from veil.sealing.pack import RuleSet
 from veil.store.seals import Run, append_events
@@ -94,10 +94,10 @@ def sweep_on_duckdb(
 
 def changed(batch: pa.RecordBatch, ruleset: RuleSet) -> Iterator[tuple[int, str, str | None, str]]:
     """(record_pk, state, rule_id, facts) of each compact event in `batch`."""
-    outcomes = {i: outcome(ruleset, i) for i in set(batch.column("rule_index").to_pylist())}
+    decided = outcomes(ruleset)
     names = ("record_pk", "rule_index", "facts")
     for pk, index, facts in zip(*(batch.column(name).to_pylist() for name in names), strict=True):
-        yield (pk, *outcomes[index], facts)
+        yield (pk, *decided[index], facts)
 
 
 def _event_rows(
