@@ -10,6 +10,7 @@ Four subjects, each named for what a requester could learn about them:
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 import threading
 import time
@@ -97,12 +98,16 @@ class Installation:
     url: str = ""
 
 
-def installation(root: Path, extra: Sequence[dict[str, str]] = ()) -> Installation:
+def installation(
+    root: Path, extra: Sequence[dict[str, str]] = (), answer_floor_ms: float | None = None
+) -> Installation:
     """A migrated home with the population (and `extra` rows) ingested, and one
-    organisation of every type."""
+    organisation of every type; `answer_floor_ms` overrides VEIL_ANSWER_FLOOR_MS's default."""
     settings = Settings(
         home=root, database_url=f"sqlite:///{root / 'veil.db'}", identity_check="demo"
     )
+    if answer_floor_ms is not None:
+        settings = dataclasses.replace(settings, answer_floor_ms=answer_floor_ms)
     home = Home(settings)
     home.init()
     from veil.ingest import ingest_rows
@@ -153,9 +158,11 @@ def live_server(home: Home) -> Iterator[str]:
 
 
 @contextmanager
-def served(root: Path, extra: Sequence[dict[str, str]] = ()) -> Iterator[Installation]:
-    """`installation(root, extra)` behind a live server (`.url` set); its ledger closed after."""
-    setup = installation(root, extra)
+def served(
+    root: Path, extra: Sequence[dict[str, str]] = (), answer_floor_ms: float | None = None
+) -> Iterator[Installation]:
+    """`installation(...)` behind a live server (`.url` set); its ledger closed after."""
+    setup = installation(root, extra, answer_floor_ms)
     with live_server(setup.home) as url:
         setup.url = url
         yield setup

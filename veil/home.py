@@ -109,6 +109,7 @@ class Home:
     @cached_property
     def door(self) -> Door:
         from veil.disclosure.door import Door
+        from veil.disclosure.pace import Pace
 
         return Door(
             engine=self.engine,
@@ -118,6 +119,7 @@ class Home:
             disclosure=self.disclosure,
             offences=self.catalogue,
             ruleset=self.ruleset,
+            pace=Pace(self.settings.answer_floor_ms / 1000),
         )
 
     @cached_property

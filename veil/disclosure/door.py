@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -20,6 +21,7 @@ from sqlalchemy import Connection, Engine
 
 from veil.certificates.rules import load_provisions
 from veil.disclosure.catalogue import DisclosureCatalogue, Regulation
+from veil.disclosure.pace import Pace
 from veil.disclosure.pdp import REGISTRY, Decision, Entity, PolicyDecisionPoint
 from veil.keys import BlindIndex, DataKey, KeyProvider
 from veil.records.catalogue import Catalogue
@@ -109,9 +111,12 @@ class Door:
         disclosure: DisclosureCatalogue,
         offences: Catalogue,
         ruleset: RuleSet,
+        pace: Pace | None = None,
         today: Callable[[], dt.date] = dt.date.today,
     ) -> None:
         self.engine, self.keys, self.ledger, self.pdp = engine, keys, ledger, pdp
+        # The floor under withholding answers' time; none unless given.
+        self.pace = pace or Pace(0.0)
         self.disclosure, self.offences, self.ruleset, self.today = (
             disclosure,
             offences,
@@ -151,10 +156,13 @@ class Door:
     ) -> dict[str, Any]:
         """Decide, answer, make the ledger entry durable, and only then return the answer.
 
-        Refused if not permitted; LedgerUnavailable if the entry could not be written.
+        Refused if not permitted; LedgerUnavailable if the entry could not be written. A
+        screening answer or a refusal leaves no earlier than the pace's floor.
         """
+        started = time.monotonic()
         prepared = self.prepare(requester, request, request_id)
         self.ledger.append(prepared.entry, prepared.subject_index)
+        self.pace.hold(started, prepared)
         return prepared.release()
 
     def prepare(
