@@ -97,15 +97,18 @@ def cases(draw: st.DrawFn) -> Case:
 Outcome = tuple[SweepResult, dict[int, tuple[object, ...]], dict[int, tuple[str, str | None, str]]]
 
 
-def replay(conn: Connection, case: Case, *, full: bool) -> Outcome:
-    """Play `case`; the second sweep's result, its events, and the states it leaves."""
+def replay(
+    conn: Connection, case: Case, *, full: bool, engine: str | None, workdir: Path
+) -> Outcome:
+    """Play `case`, both sweeps on `engine` (None: the store's own); the second sweep's
+    result, its events, and the states it leaves."""
     early = [r for r in case.records if r.pk not in case.late]
     if early:
         store_records(conn, early)
-    sweep(conn, RULES, case.first)
+    sweep(conn, RULES, case.first, engine=engine, workdir=workdir)
     if case.late or case.revoked:
         ingest_between(conn, case)
-    result = sweep(conn, RULES, case.second, full=full)
+    result = sweep(conn, RULES, case.second, full=full, engine=engine, workdir=workdir)
     return result, run_events(conn, result.run_id), seal_states(conn)
 
 
@@ -128,20 +131,22 @@ def ingest_between(conn: Connection, case: Case) -> None:
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(case=cases())
+@pytest.mark.parametrize("sweep_engine", [None, "duckdb"])
 def test_continuing_from_the_last_sweep_writes_what_a_full_sweep_would(
-    conn: Connection, case: Case
+    conn: Connection, sweep_engine: str | None, tmp_path: Path, case: Case
 ) -> None:
     """On generated histories under the shipped packs and the clean-slate pack (whose
     `years_before(as_of, 7)` moves with the date), with an ingest between the sweeps: the
     incremental sweep writes the same events as a full sweep at the second date, and
     leaves the same states (state, rule, facts); each record known then stands where the
     row evaluator puts it. Only PSAPL's entry into force between the dates needs a full
-    sweep. Each replay runs in a savepoint that is rolled back."""
+    sweep. On the store's own engine and on DuckDB over its export. Each replay runs in a
+    savepoint that is rolled back."""
     outcomes = []
     for full in (False, True):
         example = conn.begin_nested()
         try:
-            outcomes.append(replay(conn, case, full=full))
+            outcomes.append(replay(conn, case, full=full, engine=sweep_engine, workdir=tmp_path))
         finally:
             example.rollback()
     (continued, events, states), (swept, full_events, full_states) = outcomes

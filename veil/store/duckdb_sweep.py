@@ -1,6 +1,11 @@
 """The sweep on DuckDB: the store's facts exported to Parquet, the same compiled query run
 over it, and the changes appended to the store's history.
 
+When the sweep can continue from the last one (`incremental.py`), DuckDB finds the
+candidate persons in one pass over the export (with those the store says something else
+decided since), copies all their records, and runs the compiled query over the copy only,
+as the store's own engines do.
+
 The export holds pseudonymous person ids and clear facts only (no identity columns), the
 same columns the rules read in the store. It is written under the working directory and
 removed when the sweep ends.
@@ -8,8 +13,9 @@ removed when the sweep ends.
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +28,11 @@ from sqlalchemy import Connection
 from veil.sealing.compile import Tables, changes_sql, outcomes
 from veil.sealing.facts import RECORDS_SCHEMA, STATES_SCHEMA
 from veil.sealing.pack import RuleSet
+from veil.store.incremental import PERSONS, RECORDS, Continued, Plan, known, touched_since
 from veil.store.seals import Run, append_events
 
 EXPORT_BATCH = 200_000
+EXPORT = Tables()  # the views `open_export` makes
 _ARROW = {"int64": pa.int64(), "string": pa.string(), "date": pa.date32()}
 
 
@@ -58,19 +66,69 @@ def _export(conn: Connection, sql: str, schema: dict[str, str], path: Path) -> N
             writer.write_table(pa.Table.from_arrays(arrays, schema=target))
 
 
-def run_changes(ruleset: RuleSet, run: Run, tables: Tables) -> Iterator[pa.RecordBatch]:
-    """The compiled sweep on DuckDB over Parquet files: the compact events (record_pk,
-    rule_index, facts) to append; `changed` reads them."""
+def open_export(tables: Tables) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection whose `records` and `seal_states` are the exported files."""
     duck = duckdb.connect()
+    for name, path in (("records", tables.records), ("seal_states", tables.states)):
+        quoted = path.replace("'", "''")
+        duck.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{quoted}')")
+    return duck
+
+
+def changes(
+    duck: duckdb.DuckDBPyConnection, ruleset: RuleSet, as_of: dt.date, source: Tables = EXPORT
+) -> Iterator[pa.RecordBatch]:
+    """The compiled sweep over `source`: the compact events (record_pk, rule_index, facts)
+    to append; `changed` reads them. State, rule and citation follow from the rule index."""
+    sql = changes_sql(ruleset, as_of, "duckdb", tables=source, compact=True)
+    yield from duck.sql(sql).to_arrow_reader(EXPORT_BATCH)
+
+
+def run_changes(ruleset: RuleSet, run: Run, tables: Tables) -> Iterator[pa.RecordBatch]:
+    """A full sweep on DuckDB over the Parquet files `tables`: its compact events."""
+    duck = open_export(tables)
     try:
-        for name, path in (("records", tables.records), ("seal_states", tables.states)):
-            quoted = path.replace("'", "''")
-            duck.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{quoted}')")
-        # State, rule and citation follow from the rule index: added per event here.
-        sql = changes_sql(ruleset, run.as_of, "duckdb", compact=True)
-        yield from duck.sql(sql).to_arrow_reader(EXPORT_BATCH)
+        yield from changes(duck, ruleset, run.as_of)
     finally:
         duck.close()
+
+
+def copy_candidates(
+    duck: duckdb.DuckDBPyConnection,
+    ruleset: RuleSet,
+    plan: Plan,
+    as_of: dt.date,
+    touched: Sequence[int],
+) -> Continued:
+    """Copy every record of every candidate person (`candidates.py`, and the `touched`
+    persons) into the table RECORDS, for `changes` to read instead of `records`; the
+    persons, and the records known as of `as_of` (`incremental.known`)."""
+    since = plan.since
+    if since is None or since.records_mark is None:
+        raise ValueError("a full sweep's plan has nothing to continue from")
+    # Imported here: Ibis takes a second to import, which every other command would pay.
+    from veil.sealing.candidates import candidates_sql
+
+    found = candidates_sql(ruleset, plan.windows, "duckdb", mark=since.records_mark)
+    duck.register("veil_touched", pa.table({"person_id": pa.array(touched, pa.int64())}))
+    duck.execute(
+        f"CREATE OR REPLACE TEMPORARY TABLE {PERSONS} AS SELECT person_id FROM ({found}) q"
+        " UNION SELECT person_id FROM veil_touched"
+    )
+    duck.unregister("veil_touched")
+    duck.execute(
+        f"CREATE OR REPLACE TEMPORARY TABLE {RECORDS} AS SELECT * FROM records"
+        f" WHERE person_id IN (SELECT person_id FROM {PERSONS})"
+    )
+
+    def count(sql: str) -> int:
+        # fetchall, not fetchone: DuckDB refuses more work while a result is unfinished.
+        return int(duck.execute(sql).fetchall()[0][0])
+
+    def copied(condition: str) -> int:
+        return count(f"SELECT count(*) FROM {RECORDS} WHERE {condition}")
+
+    return Continued(count(f"SELECT count(*) FROM {PERSONS}"), known(since, as_of, copied))
 
 
 def sweep_on_duckdb(
@@ -79,15 +137,28 @@ def sweep_on_duckdb(
     run: Run,
     workdir: Path,
     report: Callable[[int, int], None],
-) -> None:
+    plan: Plan,
+) -> Continued | None:
+    """Export, sweep on DuckDB (continuing from `plan.since` if set) and append the events;
+    what an incremental sweep did, or None for a full one."""
     directory = workdir / f"sweep-{run.id}"
     try:
-        tables = export_facts(conn, directory)
-        report(1, 3)
-        as_of = run.as_of.isoformat()
-        for batch in run_changes(ruleset, run, tables):
-            append_events(conn, _event_rows(batch, ruleset, run.id, as_of))
+        duck = open_export(export_facts(conn, directory))
+        try:
+            report(1, 3)
+            continued, source = None, EXPORT
+            if plan.since is not None:
+                touched = [row[0] for row in conn.exec_driver_sql(touched_since(plan.since))]
+                continued = copy_candidates(duck, ruleset, plan, run.as_of, touched)
+                source = Tables(records=RECORDS)
+            report(2, 3)
+            as_of = run.as_of.isoformat()
+            for batch in changes(duck, ruleset, run.as_of, source):
+                append_events(conn, _event_rows(batch, ruleset, run.id, as_of))
+        finally:
+            duck.close()
         report(3, 3)
+        return continued
     finally:
         shutil.rmtree(directory, ignore_errors=True)
 

@@ -29,7 +29,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Date, Integer, column, func, select, table
+from sqlalchemy import Connection
 
 from veil.sealing.facts import EVENT_COLUMNS, QUERY_COLUMNS, RECORDS_SCHEMA
 from veil.sealing.pack import RuleSet
@@ -114,9 +114,8 @@ def sweep_candidates(
         " ON CONFLICT (person_id) DO NOTHING"
     )
     run(
-        f"INSERT INTO {PERSONS} (person_id) SELECT r.person_id FROM seal_events e"
-        f" JOIN records r ON r.id = e.record_pk WHERE e.run_id > {int(since.id)}"
-        " ON CONFLICT (person_id) DO NOTHING"
+        f"INSERT INTO {PERSONS} (person_id) SELECT person_id FROM ({touched_since(since)}) t"
+        " WHERE 1 = 1 ON CONFLICT (person_id) DO NOTHING"
     )
     persons = int(run(f"SELECT count(*) FROM {PERSONS}").scalar_one())
     report(1, 3)
@@ -133,25 +132,39 @@ def sweep_candidates(
         f"INSERT INTO seal_events ({', '.join(EVENT_COLUMNS)})"
         f" SELECT {int(run_id)}, {selected} FROM ({query}) q"
     )
-    evaluated = _known(conn, since, as_of)
+
+    def copied(condition: str) -> int:
+        return int(run(f"SELECT count(*) FROM {RECORDS} WHERE {condition}").scalar_one())
+
+    evaluated = known(since, as_of, copied)
     run(f"DELETE FROM {PERSONS}")
     run(f"DELETE FROM {RECORDS}")
     report(3, 3)
     return Continued(persons, evaluated)
 
 
-def _known(conn: Connection, since: PastSweep, as_of: dt.date) -> int:
-    """How many records are decided by `as_of`, from the last sweep's count and the copy.
+def touched_since(since: PastSweep) -> str:
+    """SQL: the person of every record that a run after the sweep `since` wrote a state for
+    (an ingest's decisions, made as of its own day), once per event."""
+    return (
+        "SELECT r.person_id FROM seal_events e JOIN records r ON r.id = e.record_pk"
+        f" WHERE e.run_id > {int(since.id)}"
+    )
+
+
+def known(since: PastSweep, as_of: dt.date, count: Callable[[str], int]) -> int:
+    """How many records are decided by `as_of`, from the last sweep's count and the copy;
+    `count(condition)` counts the copy's records that meet an SQL condition.
 
     That sweep counted the records up to its mark decided by its date. Every record outside
     the copy is among them and is known now exactly when it was then (a record decided in
     between, or stored since, brings its person into the copy). So the count now is the
     count then, less the copy's records it counted, plus the copy's records known now.
     """
-    copy = table(RECORDS, column("id", Integer), column("decision_date", Date))
-    count = select(func.count()).select_from(copy)
-    then = conn.execute(
-        count.where(copy.c.id <= since.records_mark, copy.c.decision_date <= since.as_of)
-    ).scalar_one()
-    now = conn.execute(count.where(copy.c.decision_date <= as_of)).scalar_one()
-    return since.evaluated + int(now) - int(then)
+    # Dates as ISO text: compared so with SQLite's text dates, PostgreSQL's and DuckDB's
+    # dates alike.
+    then = count(
+        f"id <= {int(since.records_mark or 0)} AND decision_date <= '{since.as_of.isoformat()}'"
+    )
+    now = count(f"decision_date <= '{as_of.isoformat()}'")
+    return since.evaluated + now - then

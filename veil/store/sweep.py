@@ -3,10 +3,10 @@
 On the store's own engine (SQLite or PostgreSQL) the compiled query runs as
 `INSERT INTO seal_events … SELECT`: over only the persons whose decisions can have changed
 when the sweep can continue from the last one (`incremental.py`), else over every record,
-one slice of record ids at a time so that progress can be shown. On DuckDB it always runs
-over a Parquet export of all the facts (`duckdb_sweep.py`) and the changes come back to
-the store. Either way only the records whose state or rule changes get an event, and the
-events are the same.
+one slice of record ids at a time so that progress can be shown. On DuckDB it runs over a
+Parquet export of all the facts (`duckdb_sweep.py`), over the same persons when it can
+continue, and the changes come back to the store. Either way only the records whose state
+or rule changes get an event, and the events are the same.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from veil.sealing.facts import EVENT_COLUMNS, QUERY_COLUMNS
 from veil.sealing.pack import RuleSet
 from veil.store.database import transaction
 from veil.store.dialect import dialect_of
-from veil.store.incremental import Plan, plan_sweep, sweep_candidates
+from veil.store.incremental import plan_sweep, sweep_candidates
 from veil.store.schema import records
 from veil.store.seals import count_known, finish_run, last_record_id, start_run
 
@@ -98,16 +98,15 @@ def sweep(
         # Read after the run is started: by then no one else can store records (see
         # keep_record_writers_out), so every record up to the mark is the sweep's to see.
         mark = last_record_id(conn)
-        continued = None
+        plan = plan_sweep(conn, ruleset, as_of, run.id, full=full)
         if engine == "duckdb":
             from veil.store.duckdb_sweep import sweep_on_duckdb
 
             if workdir is None:
                 raise EngineError("the duckdb engine needs a working directory")
-            plan = Plan(None, full_because="the duckdb engine always sweeps in full")
-            sweep_on_duckdb(conn, ruleset, run, workdir, report)
+            continued = sweep_on_duckdb(conn, ruleset, run, workdir, report, plan)
         else:
-            plan = plan_sweep(conn, ruleset, as_of, run.id, full=full)
+            continued = None
             dialect = IBIS_DIALECT[engine]
             if plan.since is None:
                 _sweep_in_store(conn, ruleset, run.id, as_of, dialect, report)
