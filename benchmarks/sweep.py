@@ -33,7 +33,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import Connection
 
 from veil.records.catalogue import load_catalogue
-from veil.sealing.compile import Tables, changes_sql, outcomes
+from veil.sealing.compile import Tables, changes_sql, constant_facts, outcomes
 from veil.sealing.evaluate import Evaluator
 from veil.sealing.facts import RECORDS_SCHEMA, RecordFacts
 from veil.sealing.pack import RuleSet, load_ruleset
@@ -298,7 +298,7 @@ def bench_duckdb(ruleset: RuleSet, records: Path, workdir: Path, repeat: int) ->
         )
         first_s = best_of(repeat, lambda: _copy(duck, first_sql, first))
         # The store would now move the events into seal_states; here the changes file is it.
-        events = expanded(ruleset, first)
+        events = expanded(ruleset, first, AS_OF)
         _copy(duck, f"SELECT record_pk, state, rule_id FROM ({events})", states)
     # The re-sweep as `veil seal sweep --engine duckdb` runs it, continuing from the first
     # sweep: the candidates' records copied, the compiled query over the copy alone. The
@@ -337,21 +337,28 @@ def bench_duckdb(ruleset: RuleSet, records: Path, workdir: Path, repeat: int) ->
     ]
 
 
-def expanded(ruleset: RuleSet, changes: Path) -> str:
-    """SQL reading the compact events in `changes` as (record_pk, state, rule_id, facts)."""
+def expanded(ruleset: RuleSet, changes: Path, as_of: dt.date) -> str:
+    """SQL reading the compact events in `changes`, of a sweep as of `as_of`, as
+    (record_pk, state, rule_id, facts)."""
+    constant = constant_facts(ruleset, as_of)
+
+    def text(value: str | None) -> str:
+        return "NULL" if value is None else "'" + value.replace("'", "''") + "'"
+
     values = ", ".join(
-        f"({i}, '{state}', " + (f"'{rule}')" if rule else "NULL)")
+        f"({i}, {text(state)}, {text(rule)}, {text(constant.get(i))})"
         for i, (state, rule) in outcomes(ruleset).items()
     )
     return (
-        f"SELECT c.record_pk, o.state, o.rule_id, c.facts FROM '{changes}' c"
-        f" JOIN (VALUES {values}) o(rule_index, state, rule_id) USING (rule_index)"
+        f"SELECT c.record_pk, o.state, o.rule_id, coalesce(c.facts, o.facts) AS facts"
+        f" FROM '{changes}' c"
+        f" JOIN (VALUES {values}) o(rule_index, state, rule_id, facts) USING (rule_index)"
     )
 
 
 def rule_counts(ruleset: RuleSet, changes: Path) -> dict[str, int]:
     rows = duckdb.execute(
-        f"SELECT coalesce(rule_id, state), count(*) FROM ({expanded(ruleset, changes)})"
+        f"SELECT coalesce(rule_id, state), count(*) FROM ({expanded(ruleset, changes, AS_OF)})"
         " GROUP BY 1 ORDER BY 1"
     ).fetchall()
     return dict(rows)
@@ -523,7 +530,7 @@ def check_agreement(ruleset: RuleSet, records: Path, changes: Path, size: int) -
         for pk, d in evaluator.evaluate_person(person, AS_OF).items():
             expected[pk] = (d.state, d.rule_id, d.facts)
     rows = duckdb.execute(
-        f"SELECT record_pk, state, rule_id, facts FROM ({expanded(ruleset, changes)})"
+        f"SELECT record_pk, state, rule_id, facts FROM ({expanded(ruleset, changes, AS_OF)})"
         f" WHERE record_pk <= {max(expected)}"
     ).fetchall()
     found = {pk: (state, rule, facts) for pk, state, rule, facts in rows}

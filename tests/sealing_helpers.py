@@ -145,7 +145,7 @@ def duckdb_decisions(
     pq.write_table(arrow_schema(STATES_SCHEMA).empty_table(), states)
     found: dict[int, Decision] = {}
     for batch in run_changes(ruleset, Run(1, as_of), Tables(str(path), str(states))):
-        for pk, state, rule_id, facts in changed(batch, ruleset):
+        for pk, state, rule_id, facts in changed(batch, ruleset, as_of):
             found[pk] = Decision(state, rule_id, facts)
     return found
 

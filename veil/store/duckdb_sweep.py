@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from sqlalchemy import Connection
 
-from veil.sealing.compile import Tables, changes_sql, outcomes
+from veil.sealing.compile import Tables, changes_sql, constant_facts, outcomes
 from veil.sealing.facts import RECORDS_SCHEMA, STATES_SCHEMA
 from veil.sealing.pack import RuleSet
 from veil.store.incremental import PERSONS, RECORDS, Continued, Plan, known, touched_since
@@ -163,18 +163,22 @@ def sweep_on_duckdb(
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def changed(batch: pa.RecordBatch, ruleset: RuleSet) -> Iterator[tuple[int, str, str | None, str]]:
-    """(record_pk, state, rule_id, facts) of each compact event in `batch`."""
+def changed(
+    batch: pa.RecordBatch, ruleset: RuleSet, as_of: dt.date
+) -> Iterator[tuple[int, str, str | None, str]]:
+    """(record_pk, state, rule_id, facts) of each compact event in `batch`, a sweep's as of
+    `as_of`."""
     decided = outcomes(ruleset)
+    constant = constant_facts(ruleset, as_of)
     names = ("record_pk", "rule_index", "facts")
     for pk, index, facts in zip(*(batch.column(name).to_pylist() for name in names), strict=True):
-        yield (pk, *decided[index], facts)
+        yield (pk, *decided[index], constant[index] if facts is None else facts)
 
 
 def _event_rows(
     batch: pa.RecordBatch, ruleset: RuleSet, run_id: int, as_of: str
 ) -> Iterator[tuple[Any, ...]]:
     """Rows of EVENT_COLUMNS: run id and citation added, the date as the store's text."""
-    for pk, state, rule_id, facts in changed(batch, ruleset):
+    for pk, state, rule_id, facts in changed(batch, ruleset, dt.date.fromisoformat(as_of)):
         statute, article = ruleset.citation(rule_id)
         yield (run_id, pk, state, rule_id, statute, article, as_of, facts)
