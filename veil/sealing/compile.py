@@ -194,7 +194,7 @@ class _Compiler:
             return pick(values, decides[PURGED][part], decides[OPEN][part])
 
         rec: Accessor = decided.__getitem__
-        texts = [self.facts_text(rule, rec) for rule in rules]
+        texts = [self.facts_text(rule, rec, joined=compact) for rule in rules]
         purged = ibis.literal('{"status":"').concat(decided.status, ibis.literal('"}'))
         if compact:
             # On DuckDB the texts of the state, rule and citation, written for every
@@ -291,8 +291,9 @@ class _Compiler:
             return ibis.ifelse(test, inner, ibis.null(inner.type())).sum()
         return ibis.ifelse(test & inner, 1, 0).max() == 1
 
-    def facts_text(self, rule: Rule, rec: Accessor) -> ir.StringValue:
-        """The rule's facts as the same canonical JSON text `facts.facts_json` writes.
+    def facts_text(self, rule: Rule, rec: Accessor, *, joined: bool = False) -> ir.StringValue:
+        """The rule's facts as the same canonical JSON text `facts.facts_json` writes;
+        `joined`, as one CONCAT_WS (DuckDB's compact events; SQLite has it only from 3.44).
 
         A column the rule's own condition pins to a constant (`record.kind ==
         'admin_violation'`) is written as that constant, so that for most rules the whole
@@ -326,7 +327,14 @@ class _Compiler:
             pieces.append(part)
         if literal:
             pieces.append(ibis.literal(literal))
-        return pieces[0] if len(pieces) == 1 else pieces[0].concat(*pieces[1:])
+        if len(pieces) == 1:
+            return pieces[0]
+        if joined:
+            # One CONCAT_WS(''...) builds the text once; `a || b || ...` builds every
+            # prefix (10 M records on DuckDB: 0.2-0.3 s of a 3.1-3.3 s first sweep). No
+            # piece is ever NULL (`_json` writes `null`), so skipping NULLs changes nothing.
+            return ibis.literal("").join(pieces)
+        return pieces[0].concat(*pieces[1:])
 
     def value(self, expr: Expr, rec: Accessor, oth: Accessor | None = None) -> Any:
         def v(e: Expr) -> Any:
