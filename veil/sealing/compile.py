@@ -170,12 +170,48 @@ class _Compiler:
         if facts:
             full = self._with_person_facts(subset, known, facts)
         rec: Accessor = full.__getitem__
-        conditions = [self.value(rule.when, rec) for rule in self.ruleset.rules]
+        numbered = [(i, _conjuncts(rule.when)) for i, rule in enumerate(self.ruleset.rules)]
         revoked = full.status != "effective"
-        index = ibis.cases(
-            (revoked, PURGED), *((c, i) for i, c in enumerate(conditions)), else_=OPEN
-        )
-        return full.mutate(rule_index=index)
+        return full.mutate(rule_index=self._first_rule(numbered, rec, revoked))
+
+    def _first_rule(
+        self,
+        numbered: list[tuple[int, list[Expr]]],
+        rec: Accessor,
+        revoked: ir.BooleanValue | None = None,
+        *,
+        grouped: bool = True,
+    ) -> ir.IntegerValue:
+        """The index of the first rule of `numbered` (index, its condition's conjuncts) whose
+        conjuncts all hold; PURGED where `revoked`; else OPEN.
+
+        With `grouped`, rules in a row whose conditions begin with the same test ask it
+        once: `WHEN test THEN (the first of their other tests, then of the rules after
+        them, that holds)`. An engine asks each WHEN of every record not decided yet, so
+        CPL art. 286's three rules asked `kind = 'criminal'` of almost every record three
+        times (10 M records on DuckDB: 0.15 s of a 2.1-2.8 s first sweep).
+        """
+        branches: list[tuple[Any, Any]] = [] if revoked is None else [(revoked, PURGED)]
+        start = 0
+        while start < len(numbered):
+            index, parts = numbered[start]
+            end = start + 1
+            while (
+                grouped
+                and len(parts) > 1
+                and end < len(numbered)
+                and len(numbered[end][1]) > 1
+                and numbered[end][1][0] == parts[0]
+            ):
+                end += 1
+            if end - start > 1:
+                rest = [(i, ps[1:]) for i, ps in numbered[start:end]] + numbered[end:]
+                inner = self._first_rule(rest, rec, grouped=False)
+                branches.append((self.value(parts[0], rec), inner))
+            else:
+                branches.append((self.value(BoolOp("and", tuple(parts)), rec), index))
+            start = end
+        return ibis.cases(*branches, else_=OPEN)
 
     def events(self, decided: ir.Table, *, compact: bool = False) -> ir.Table:
         """The event (QUERY_COLUMNS, or compact: record_pk, rule_index, facts) for each
@@ -295,16 +331,17 @@ class _Compiler:
         """The rule's facts as the same canonical JSON text `facts.facts_json` writes;
         `joined`, as one CONCAT_WS (DuckDB's compact events; SQLite has it only from 3.44).
 
-        A column the rule's own condition pins to a constant (`record.kind ==
-        'admin_violation'`) is written as that constant, so that for most rules the whole
-        text is one literal, which engines write without building a string per record.
+        A fact the rule's own condition pins (`record.kind == 'admin_violation'`, a
+        boolean fact the condition requires, `_pinned`) is written as its value, so that
+        for most rules the whole text is one literal, which engines write without building
+        a string per record, and the others build less.
         """
-        pinned = _pinned(rule.when)
+        pinned = _pinned(rule.when, self.ruleset)
         parts: list[str | ir.StringValue] = ["{"]
         for n, ref in enumerate(facts_used(rule, self.ruleset)):
             parts.append(("," if n else "") + f'"{ref.name}":')
-            if ref.kind == "column" and ref.name in pinned:
-                parts.append(facts_json({"": pinned[ref.name]})[4:-1])
+            if (ref.kind, ref.name) in pinned:
+                parts.append(facts_json({"": pinned[(ref.kind, ref.name)]})[4:-1])
                 continue
             if ref.kind == "column":
                 value, nullable = rec(ref.name), COLUMNS[ref.name]
@@ -420,20 +457,32 @@ def _json(value: Any, *, nullable: bool) -> ir.StringValue:
     return text.fill_null("null") if nullable else text
 
 
-def _pinned(expr: Expr) -> dict[str, Value]:
-    """Columns of the record that a condition's top-level `==` tests pin to a constant."""
-    pinned: dict[str, Value] = {}
+def _pinned(expr: Expr, ruleset: RuleSet) -> dict[tuple[str, str], Value]:
+    """Facts of the record whose value a condition's top-level tests fix wherever the rule
+    applies, by (kind, name) as `facts_used` names them: a column `==` a constant, a
+    boolean derived or person fact asked bare (true) or negated (false), and the same
+    inside a derived fact asked bare (an `and` that holds holds in every part)."""
+    pinned: dict[tuple[str, str], Value] = {}
     for test in _conjuncts(expr):
-        if isinstance(test, Compare) and test.op == "==":
-            sides = (test.left, test.right)
-            for column, const in (sides, sides[::-1]):
-                if (
-                    isinstance(column, Column)
-                    and column.scope == "record"
-                    and isinstance(const, Const)
-                    and const.value is not None
-                ):
-                    pinned[column.name] = const.value
+        match test:
+            case Compare("==", left, right):
+                for column, const in ((left, right), (right, left)):
+                    if (
+                        isinstance(column, Column)
+                        and column.scope == "record"
+                        and isinstance(const, Const)
+                        and const.value is not None
+                    ):
+                        pinned[("column", column.name)] = const.value
+            case Derived("record", pack, name):
+                pinned[("derived", name)] = True
+                pinned.update(_pinned(ruleset.derived(pack, name), ruleset))
+            case PersonFact(_, name):
+                pinned[("person", name)] = True
+            case Not(Derived("record", _, name)):
+                pinned[("derived", name)] = False
+            case Not(PersonFact(_, name)):
+                pinned[("person", name)] = False
     return pinned
 
 
