@@ -6,6 +6,7 @@ times cannot be told apart; these tests check the floor itself."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Iterator
 
@@ -120,3 +121,26 @@ def test_the_alarm_never_wakes_early_and_wakes_in_deadline_order() -> None:
         asyncio.run(main())
         assert [n for n, _, _ in woke] == [4, 3, 2, 1, 0]
         assert all(at >= deadline for _, deadline, at in woke)
+
+
+def test_the_alarm_serves_two_event_loops_at_once() -> None:
+    """A server's loop in one thread and another loop in another (a test's, a second app's)
+    share the door's alarm: each one's waiters are woken on their own loop."""
+    alarm = _Alarm()
+    late: dict[str, float] = {}
+
+    def run(name: str) -> None:
+        async def main() -> None:
+            deadline = time.monotonic() + 0.05
+            await asyncio.wait_for(alarm.at(deadline), timeout=5)
+            late[name] = time.monotonic() - deadline
+
+        asyncio.run(main())
+
+    threads = [threading.Thread(target=run, args=(name,)) for name in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert sorted(late) == ["a", "b"]
+    assert all(delay >= 0 for delay in late.values())

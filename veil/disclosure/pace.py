@@ -21,7 +21,9 @@ import ctypes
 import heapq
 import itertools
 import os
+import threading
 import time
+import weakref
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -72,30 +74,39 @@ class _Alarm:
     """
 
     def __init__(self) -> None:
-        self._due: list[tuple[float, int, asyncio.Future[None]]] = []
-        self._order = itertools.count()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._fd = -1
+        # One timer per event loop: a process may run several (a server thread, a test's).
+        self._timers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopTimer] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._lock = threading.Lock()
 
     def at(self, deadline: float) -> asyncio.Future[None]:
         """A future of the running loop, done at `deadline` (`time.monotonic()`)."""
         loop = asyncio.get_running_loop()
-        if loop is not self._loop:
-            self._watch(loop)
+        with self._lock:
+            timer = self._timers.get(loop)
+            if timer is None:
+                timer = self._timers[loop] = _LoopTimer(loop)
+        return timer.at(loop, deadline)
+
+
+class _LoopTimer:
+    """The waiters of one event loop and the timerfd it watches for them (closed with the
+    loop). Used from the loop's own thread only."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._due: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+        self._fd = _timerfd.create()
+        weakref.finalize(loop, os.close, self._fd)
+        loop.add_reader(self._fd, self._fire)
+
+    def at(self, loop: asyncio.AbstractEventLoop, deadline: float) -> asyncio.Future[None]:
         woken: asyncio.Future[None] = loop.create_future()
         heapq.heappush(self._due, (deadline, next(self._order), woken))
         if self._due[0][2] is woken:
             _timerfd.arm(self._fd, deadline)
         return woken
-
-    def _watch(self, loop: asyncio.AbstractEventLoop) -> None:
-        if self._fd < 0:
-            self._fd = _timerfd.create()
-        elif self._loop is not None and not self._loop.is_closed():
-            self._loop.remove_reader(self._fd)
-        self._due.clear()  # a closed loop's waiters wait no more
-        self._loop = loop
-        loop.add_reader(self._fd, self._fire)
 
     def _fire(self) -> None:
         with contextlib.suppress(BlockingIOError):  # read already, or re-armed later
