@@ -9,7 +9,8 @@ forced full is measured beside it, rolled back, and the two must write the same 
 Beside them, measured in the same run: a bare pass over the same columns on the same
 engine that writes one state column (the floor), and the record-at-a-time evaluator on a
 sample. Each step runs `--repeat` times; the best time counts, the least disturbed by the
-other work on a shared machine (the load average is printed before and after each engine).
+other work on a shared machine (the load average is printed before and after each engine);
+DuckDB's floor and first sweep run in turn.
 `--engines sqlite` runs the SQLite part alone.
 """
 
@@ -83,12 +84,18 @@ class Step:
 
 
 def best_of(repeat: int, run: Callable[[], object]) -> float:
-    times = []
+    return best_of_each(repeat, run)[0]
+
+
+def best_of_each(repeat: int, *runs: Callable[[], object]) -> list[float]:
+    """The best time of each of `runs`, run in turn `repeat` times."""
+    times: list[list[float]] = [[] for _ in runs]
     for _ in range(repeat):
-        started = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - started)
-    return min(times)
+        for run, taken in zip(runs, times, strict=True):
+            started = time.perf_counter()
+            run()
+            taken.append(time.perf_counter() - started)
+    return [min(taken) for taken in times]
 
 
 # --- Synthetic facts -----------------------------------------------------------------------
@@ -293,10 +300,12 @@ def bench_duckdb(ruleset: RuleSet, records: Path, workdir: Path, repeat: int) ->
     first_sql = changes_sql(ruleset, AS_OF, "duckdb", tables=Tables(), compact=True)
     full_again_sql = changes_sql(ruleset, RESWEEP_AS_OF, "duckdb", tables=Tables(), compact=True)
     with _duck(records, empty) as duck:
-        floor_s = best_of(
-            repeat, lambda: _copy(duck, f"SELECT id, {FLOOR_STATE} AS state FROM records", floor)
+        # Alternating, so that the machine's load drifting between them moves both alike.
+        floor_s, first_s = best_of_each(
+            repeat,
+            lambda: _copy(duck, f"SELECT id, {FLOOR_STATE} AS state FROM records", floor),
+            lambda: _copy(duck, first_sql, first),
         )
-        first_s = best_of(repeat, lambda: _copy(duck, first_sql, first))
         # The store would now move the events into seal_states; here the changes file is it.
         events = expanded(ruleset, first, AS_OF)
         _copy(duck, f"SELECT record_pk, state, rule_id FROM ({events})", states)
