@@ -97,7 +97,9 @@ def router(home: Home) -> APIRouter:
         """Ask the one door. The audit entry is durable before the answer is sent.
 
         Refusals are 403 problems whose bytes depend only on the request: a subject whose
-        records are all sealed and a subject with none get the same answer.
+        records are all sealed and a subject with none get the same answer. Screening
+        answers and refusals are sent no earlier than VEIL_ANSWER_FLOOR_MS (default 5 ms)
+        after the request arrived, so that their time does not tell them apart either.
         """
         outcome = await handle_async(home, bearer(authorization), body, request.state.request_id)
         return respond(outcome)
