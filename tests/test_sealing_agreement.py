@@ -62,3 +62,19 @@ def test_generated_histories_reach_every_rule(rule_id: str | None) -> None:
 
     quick = settings(max_examples=5_000, database=None, phases=[Phase.generate])
     find(cases, decided_by_rule, settings=quick)
+
+
+def test_compact_events_leave_out_only_facts_that_follow_from_the_rule() -> None:
+    """PSAPL (2025) art. 136's seal pins the one fact it reads (kind = admin_violation), so
+    its compact DuckDB events carry no text and the store writes the constant; CPL art.
+    286's rules read the record's own facts (age, disposition, term), so theirs carry it.
+    The agreement property above checks the texts read back; this checks which are left
+    out."""
+    from veil.sealing.compile import OPEN, constant_facts
+
+    constant = constant_facts(RULES, AS_OF[-1])
+    ids = {rule.id: i for i, rule in enumerate(RULES.rules)}
+    assert constant[OPEN] == "{}"
+    assert constant[ids["psapl-136-seal"]] == '{"kind":"admin_violation"}'
+    for rule_id in ("cpl-286-seal", "cpl-286-unseal-combined", "cpl-286-unseal-retrial"):
+        assert ids[rule_id] not in constant

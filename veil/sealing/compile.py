@@ -20,6 +20,7 @@ from functools import lru_cache
 from typing import Any
 
 import ibis
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
 
 from veil.sealing.evaluate import years_before
@@ -135,10 +136,11 @@ def constant_facts(ruleset: RuleSet, as_of: dt.date) -> dict[int, str]:
     found = {OPEN: "{}"}
     for i, rule in enumerate(ruleset.rules):
         try:
-            text = compiler.facts_text(rule, _reads_a_record)
+            text = compiler.facts_text(rule, _reads_a_record).op()
         except _ReadsRecord:
             continue
-        found[i] = str(text.op().value)  # one literal: nothing was read
+        if isinstance(text, ops.Literal):  # else computed, if from constants alone
+            found[i] = str(text.value)
     return found
 
 
