@@ -17,6 +17,7 @@ from veil.config import DEFAULT_ANSWER_FLOOR_MS, Settings, parse_answer_floor_ms
 from veil.disclosure.door import DisclosureRequest, Refused
 from veil.disclosure.pace import _Alarm
 
+from .cli_helpers import veil
 from .disclosure_helpers import ABSENT, OPEN, SEALED, Installation, served
 
 FLOOR_MS = 80.0  # far above the work a request does, so that "at least" is unambiguous
@@ -94,6 +95,16 @@ def test_an_answer_that_withholds_nothing_is_not_held(slow: Installation) -> Non
 def test_a_bad_floor_setting_is_a_clear_error(text: str) -> None:
     with pytest.raises(ValueError, match="VEIL_ANSWER_FLOOR_MS must be a number of milliseconds"):
         parse_answer_floor_ms(text)
+
+
+def test_a_bad_floor_setting_stops_a_command_with_exit_2_and_no_traceback(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("VEIL_ANSWER_FLOOR_MS", "fast")
+    result = veil("org", "list")
+    assert result.returncode == 2
+    assert "VEIL_ANSWER_FLOOR_MS must be a number of milliseconds" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_the_floor_setting_reads_milliseconds_and_defaults_to_five() -> None:

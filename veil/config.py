@@ -23,6 +23,10 @@ DEFAULT_ANSWER_FLOOR_MS = 5.0
 MAX_ANSWER_FLOOR_MS = 1000.0
 
 
+class ConfigError(ValueError):
+    """A VEIL_* setting that cannot be used; its message names the variable."""
+
+
 def parse_answer_floor_ms(text: str) -> float:
     """VEIL_ANSWER_FLOOR_MS: milliseconds from 0 (no floor) to 1000."""
     try:
@@ -30,7 +34,7 @@ def parse_answer_floor_ms(text: str) -> float:
     except ValueError:
         value = -1.0
     if not 0.0 <= value <= MAX_ANSWER_FLOOR_MS:  # also false for nan
-        raise ValueError(
+        raise ConfigError(
             "VEIL_ANSWER_FLOOR_MS must be a number of milliseconds from 0 to "
             f"{MAX_ANSWER_FLOOR_MS:g}, not {text!r}"
         )

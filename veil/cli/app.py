@@ -17,6 +17,8 @@ from veil.cli import (
     seal,
     synth,
 )
+from veil.cli.output import EXIT_USAGE, stderr
+from veil.config import ConfigError
 
 app = typer.Typer(
     name="veil",
@@ -41,4 +43,8 @@ app.add_typer(certificate.app, name="certificate")
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except ConfigError as exc:  # a bad VEIL_* setting, found by whichever command reads it
+        stderr.print(f"veil: {exc}", markup=False)
+        raise SystemExit(EXIT_USAGE) from None
