@@ -6,16 +6,20 @@ times cannot be told apart; these tests check the floor itself."""
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx2 as httpx
 import pytest
 
 from veil.config import DEFAULT_ANSWER_FLOOR_MS, Settings, parse_answer_floor_ms
 from veil.disclosure.door import DisclosureRequest, Refused
+from veil.disclosure.outcome import handle
 from veil.disclosure.pace import _Alarm
+from veil.disclosure.request import DisclosureBody
 
 from .cli_helpers import veil
 from .disclosure_helpers import ABSENT, OPEN, SEALED, Installation, served
@@ -84,6 +88,18 @@ def test_the_pages_door_holds_screenings_and_refusals_alike(
     assert time.monotonic() - started >= FLOOR_MS / 1000
 
 
+@pytest.mark.parametrize(("org_type", "status"), [("school", 200), ("employer", 403)])
+def test_the_operators_door_holds_screenings_and_refusals_alike(
+    slow: Installation, org_type: str, status: int
+) -> None:
+    """`veil disclose` goes through `outcome.handle` on its own thread: the same floor."""
+    body = DisclosureBody.model_validate({"subject": {"id_number": SEALED}, **SCREENING})
+    started = time.monotonic()
+    answered = handle(slow.home, slow.tokens[org_type], body, "pace-test")
+    assert answered.status == status
+    assert time.monotonic() - started >= FLOOR_MS / 1000
+
+
 def test_an_answer_that_withholds_nothing_is_not_held(slow: Installation) -> None:
     """A court handling a case sees every record (CPL art. 286): its time says no more than
     its body, so it is not slowed. The fastest of five is far below the floor."""
@@ -104,6 +120,20 @@ def test_a_bad_floor_setting_stops_a_command_with_exit_2_and_no_traceback(
     result = veil("org", "list")
     assert result.returncode == 2
     assert "VEIL_ANSWER_FLOOR_MS must be a number of milliseconds" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_an_unknown_identity_check_stops_a_command_the_same_way(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("VEIL_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("VEIL_IDENTITY_CHECK", "passport")
+    assert veil("init").returncode == 0
+    request = tmp_path / "request.json"
+    request.write_text(json.dumps({"subject": {"id_number": OPEN}, **SCREENING}))
+    result = veil("disclose", str(request), "--token", "not-a-token")
+    assert result.returncode == 2
+    assert "unknown identity check 'passport'" in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -88,6 +88,7 @@ class Prepared:
     subject_index: bytes
     _answer: dict[str, Any] | None  # None: refused
     purpose: str
+    started: float  # time.monotonic() when the door took the request: the pace's floor
 
     @property
     def allowed(self) -> bool:
@@ -159,10 +160,9 @@ class Door:
         Refused if not permitted; LedgerUnavailable if the entry could not be written. A
         screening answer or a refusal leaves no earlier than the pace's floor.
         """
-        started = time.monotonic()
         prepared = self.prepare(requester, request, request_id)
         self.ledger.append(prepared.entry, prepared.subject_index)
-        self.pace.hold(started, prepared)
+        self.pace.hold(prepared)
         return prepared.release()
 
     def prepare(
@@ -177,18 +177,30 @@ class Door:
         The caller writes `entry` to the ledger and calls `release` only once it is durable
         (`disclose` does; the HTTP route awaits the ledger without holding a thread).
         """
+        started = time.monotonic()
         decision = self.decide(requester, request)
         audit_index = self._audit_index.of(request.id_number)
         entry = self._entry(requester, request, decision, request_id, audit_index)
         if not decision.allowed:
-            return Prepared(entry, audit_index, None, request.purpose)
+            return Prepared(entry, audit_index, None, request.purpose, started)
         if conn is None:
             with self.engine.connect() as own:
-                return self.prepare(requester, request, request_id, own)
+                return self._allowed(own, request, entry, audit_index, started)
+        return self._allowed(conn, request, entry, audit_index, started)
+
+    def _allowed(
+        self,
+        conn: Connection,
+        request: DisclosureRequest,
+        entry: dict[str, Any],
+        audit_index: bytes,
+        started: float,
+    ) -> Prepared:
+        """Step 3 of an allowed request: its answer, and what the entry records of it."""
         rows = records_of_subject(conn, self._records_index.of(request.id_number))
         answer, disclosed = self._answer(conn, request, rows, audit_index)
         entry["disclosed"] = disclosed
-        return Prepared(entry, audit_index, answer, request.purpose)
+        return Prepared(entry, audit_index, answer, request.purpose, started)
 
     def prepare_certificate(
         self,
@@ -259,17 +271,19 @@ class Door:
         request_id: str,
         conn: Connection | None,
     ) -> Prepared:
+        started = time.monotonic()  # certificates and letters are not held to the floor
         audit_index = self._audit_index.of(request.id_number)
         entry = self._entry(requester, request, decision, request_id, audit_index)
         if not decision.allowed:
-            return Prepared(entry, audit_index, None, request.purpose)
+            return Prepared(entry, audit_index, None, request.purpose, started)
         if conn is None:
             with self.engine.connect() as own:
                 rows = records_of_subject(own, self._records_index.of(request.id_number))
         else:
             rows = records_of_subject(conn, self._records_index.of(request.id_number))
         found = load_provisions().has_record(rows)
-        return Prepared(entry, audit_index, {"criminal_record": found}, request.purpose)
+        answer = {"criminal_record": found}
+        return Prepared(entry, audit_index, answer, request.purpose, started)
 
     def _entry(
         self,

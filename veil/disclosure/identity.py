@@ -12,6 +12,7 @@ import hashlib
 import hmac
 from abc import ABC, abstractmethod
 
+from veil.config import ConfigError
 from veil.keys import BlindIndex, KeyProvider
 
 
@@ -62,4 +63,4 @@ def identity_check(method: str, keys: KeyProvider) -> IdentityCheck:
         return DemoIdentity(keys)
     if method in ("", "none"):
         return NoIdentityCheck()
-    raise ValueError(f"unknown identity check {method!r} (VEIL_IDENTITY_CHECK: demo or none)")
+    raise ConfigError(f"unknown identity check {method!r} (VEIL_IDENTITY_CHECK: demo or none)")

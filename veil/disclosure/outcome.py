@@ -7,7 +7,6 @@ the same answer or the same RFC 9457 problem.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -95,7 +94,6 @@ def _release(prepared: Prepared) -> Outcome:
 
 def handle(home: Home, credential: str | None, body: DisclosureBody, request_id: str) -> Outcome:
     """One request, start to finish, on the calling thread (the CLI)."""
-    started = time.monotonic()
     prepared = _prepare(home, credential, body, request_id)
     if isinstance(prepared, Outcome):
         return prepared
@@ -103,7 +101,7 @@ def handle(home: Home, credential: str | None, body: DisclosureBody, request_id:
         home.ledger.append(prepared.entry, prepared.subject_index)
     except LedgerUnavailable:
         return ledger_unavailable()
-    home.door.pace.hold(started, prepared)
+    home.door.pace.hold(prepared)
     return _release(prepared)
 
 
@@ -116,7 +114,6 @@ async def handle_async(
     durable, and for the floor under a withholding answer (veil/disclosure/pace.py), does
     not hold it, so one loop serves every connection.
     """
-    started = time.monotonic()
     prepared = _prepare(home, credential, body, request_id)
     if isinstance(prepared, Outcome):
         return prepared
@@ -124,5 +121,5 @@ async def handle_async(
         await home.ledger.append_async(prepared.entry, prepared.subject_index)
     except LedgerUnavailable:
         return ledger_unavailable()
-    await home.door.pace.hold_async(started, prepared)
+    await home.door.pace.hold_async(prepared)
     return _release(prepared)

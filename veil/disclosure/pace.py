@@ -43,16 +43,16 @@ class Pace:
         """Whether this answer is held to the floor: refusals and withholding purposes."""
         return not prepared.allowed or prepared.purpose in WITHHOLDING
 
-    def hold(self, started: float, prepared: Prepared) -> None:
-        """Sleep until the floor after `started` (a `time.monotonic()` reading) if held."""
+    def hold(self, prepared: Prepared) -> None:
+        """If held, sleep until the floor after the door took the request."""
         if self.holds(prepared):
-            remaining = started + self.floor_seconds - time.monotonic()
+            remaining = prepared.started + self.floor_seconds - time.monotonic()
             if remaining > 0:
                 time.sleep(remaining)
 
-    async def hold_async(self, started: float, prepared: Prepared) -> None:
+    async def hold_async(self, prepared: Prepared) -> None:
         """As `hold`, without holding the event loop."""
-        deadline = started + self.floor_seconds
+        deadline = prepared.started + self.floor_seconds
         if self.holds(prepared) and deadline > time.monotonic():
             await self._alarm.at(deadline)
 

@@ -148,13 +148,13 @@ def sweep_on_duckdb(
             report(1, 3)
             continued, source = None, EXPORT
             if plan.since is not None:
-                touched = [row[0] for row in conn.exec_driver_sql(touched_since(plan.since))]
+                distinct = f"SELECT DISTINCT person_id FROM ({touched_since(plan.since)}) t"
+                touched = [row[0] for row in conn.exec_driver_sql(distinct)]
                 continued = copy_candidates(duck, ruleset, plan, run.as_of, touched)
                 source = Tables(records=RECORDS)
             report(2, 3)
-            as_of = run.as_of.isoformat()
             for batch in changes(duck, ruleset, run.as_of, source):
-                append_events(conn, _event_rows(batch, ruleset, run.id, as_of))
+                append_events(conn, _event_rows(batch, ruleset, run))
         finally:
             duck.close()
         report(3, 3)
@@ -175,10 +175,9 @@ def changed(
         yield (pk, *decided[index], constant[index] if facts is None else facts)
 
 
-def _event_rows(
-    batch: pa.RecordBatch, ruleset: RuleSet, run_id: int, as_of: str
-) -> Iterator[tuple[Any, ...]]:
+def _event_rows(batch: pa.RecordBatch, ruleset: RuleSet, run: Run) -> Iterator[tuple[Any, ...]]:
     """Rows of EVENT_COLUMNS: run id and citation added, the date as the store's text."""
-    for pk, state, rule_id, facts in changed(batch, ruleset, dt.date.fromisoformat(as_of)):
+    as_of = run.as_of.isoformat()
+    for pk, state, rule_id, facts in changed(batch, ruleset, run.as_of):
         statute, article = ruleset.citation(rule_id)
-        yield (run_id, pk, state, rule_id, statute, article, as_of, facts)
+        yield (run.id, pk, state, rule_id, statute, article, as_of, facts)
