@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from veil.ingest.decide import COMPILED_FROM, decide_batch
 from veil.ingest.prepare import Prepared, prepare
 from veil.keys import BlindIndex, ContentMac, DataKey, KeyProvider
 from veil.recordfiles import RowChunk
@@ -25,7 +26,7 @@ from veil.sealing.evaluate import Evaluator
 from veil.sealing.pack import RuleSet, load_ruleset
 from veil.store.database import transaction
 from veil.store.records import RecordStore
-from veil.store.seals import decide_persons, finish_run, start_run
+from veil.store.seals import finish_run
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,12 +226,15 @@ def ingest_rows(
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     on_chunk: Callable[[], None] | None = None,
     rules: RuleSet | None = None,
+    compiled_from: int = COMPILED_FROM,
 ) -> IngestReport:
     """Ingest `chunks` as one atomic batch; the report lists every rejected row.
 
-    Before the batch commits, the row evaluator decides every record of each person the
-    batch touched, under `rules` (default: the shipped rule packs), as of the ingest day:
-    a new administrative violation is sealed the moment it is stored.
+    Before the batch commits, every record of each person the batch touched is decided
+    under `rules` (default: the shipped rule packs), as of the ingest day: a new
+    administrative violation is sealed the moment it is stored. From `compiled_from`
+    touched persons the compiled query decides them instead of the row evaluator
+    (decide.py).
     """
     evaluator = Evaluator(rules or load_ruleset(catalogue))
     with transaction(conn):
@@ -249,15 +253,9 @@ def ingest_rows(
         report = batch.report
         report.rejections.sort(key=lambda r: r.line)
         if report.accepted:
-            run = start_run(
-                conn,
-                trigger="ingest",
-                engine="row",
-                as_of=started.date(),
-                packs=evaluator.ruleset.label,
+            run, evaluated = decide_batch(
+                conn, evaluator, batch_id, batch.revoked, started.date(), compiled_from
             )
-            touched = store.persons_of_batch(batch_id, batch.revoked)
-            evaluated = decide_persons(conn, evaluator, touched, run)
             report.seal_changes = finish_run(conn, run, evaluated=evaluated)
             report.seal_run = run.id
         report.batch_id = batch_id

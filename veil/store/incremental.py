@@ -90,23 +90,12 @@ def sweep_candidates(
     """Append the events of the candidates' records (QUERY_COLUMNS, run `run_id`)."""
     # Imported here: Ibis takes a second to import, which every other command would pay.
     from veil.sealing.candidates import candidates_sql
-    from veil.sealing.compile import Tables, changes_sql
 
     since = plan.since
     if since is None or since.records_mark is None:
         raise ValueError("a full sweep's plan has nothing to continue from")
     run = conn.exec_driver_sql
-    columns = ", ".join(RECORDS_SCHEMA)
-    # Temporary tables of the session, kept empty between sweeps (as ingest's veil_touched).
-    run(f"CREATE TEMPORARY TABLE IF NOT EXISTS {PERSONS} (person_id INTEGER PRIMARY KEY)")
-    run(
-        f"CREATE TEMPORARY TABLE IF NOT EXISTS {RECORDS} AS"
-        f" SELECT {columns} FROM records WHERE 1 = 0"
-    )
-    run(f"CREATE INDEX IF NOT EXISTS {RECORDS}_person ON {RECORDS} (person_id)")
-    run(f"DELETE FROM {PERSONS}")
-    run(f"DELETE FROM {RECORDS}")
-
+    gather_persons(conn)
     found = candidates_sql(ruleset, plan.windows, dialect, mark=since.records_mark)
     # (`WHERE 1 = 1`: SQLite would read an ON CONFLICT right after FROM as a join's ON.)
     run(
@@ -119,28 +108,67 @@ def sweep_candidates(
     )
     persons = int(run(f"SELECT count(*) FROM {PERSONS}").scalar_one())
     report(1, 3)
-    run(
-        f"INSERT INTO {RECORDS} SELECT {columns} FROM records"
-        f" WHERE person_id IN (SELECT person_id FROM {PERSONS})"
-    )
+    copy_gathered(conn)
     report(2, 3)
-    # The very query of the full sweep, reading the copy instead of `records`; its
-    # aggregates see all of each candidate's records, since the copy holds them all.
-    query = changes_sql(ruleset, as_of, dialect, tables=Tables(records=RECORDS))
-    selected = ", ".join(f"q.{c}" for c in QUERY_COLUMNS)
-    run(
-        f"INSERT INTO seal_events ({', '.join(EVENT_COLUMNS)})"
-        f" SELECT {int(run_id)}, {selected} FROM ({query}) q"
-    )
+    decide_copied(conn, ruleset, run_id, as_of, dialect)
 
     def copied(condition: str) -> int:
         return int(run(f"SELECT count(*) FROM {RECORDS} WHERE {condition}").scalar_one())
 
     evaluated = known(since, as_of, copied)
-    run(f"DELETE FROM {PERSONS}")
-    run(f"DELETE FROM {RECORDS}")
+    gather_persons(conn)  # empty again
     report(3, 3)
     return Continued(persons, evaluated)
+
+
+def gather_persons(conn: Connection) -> None:
+    """Make the session's temporary tables PERSONS and RECORDS, empty (they are kept
+    between sweeps, as ingest's veil_touched)."""
+    run = conn.exec_driver_sql
+    run(f"CREATE TEMPORARY TABLE IF NOT EXISTS {PERSONS} (person_id INTEGER PRIMARY KEY)")
+    run(
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {RECORDS} AS"
+        f" SELECT {', '.join(RECORDS_SCHEMA)} FROM records WHERE 1 = 0"
+    )
+    run(f"CREATE INDEX IF NOT EXISTS {RECORDS}_person ON {RECORDS} (person_id)")
+    run(f"DELETE FROM {PERSONS}")
+    run(f"DELETE FROM {RECORDS}")
+
+
+def copy_gathered(conn: Connection, persons: tuple[int, int] | None = None) -> None:
+    """Copy every record of the persons in PERSONS (those with ids in the closed range
+    `persons`, if given) into RECORDS."""
+    within = (
+        ""
+        if persons is None
+        else f" WHERE person_id BETWEEN {int(persons[0])} AND {int(persons[1])}"
+    )
+    conn.exec_driver_sql(
+        f"INSERT INTO {RECORDS} SELECT {', '.join(RECORDS_SCHEMA)} FROM records"
+        f" WHERE person_id IN (SELECT person_id FROM {PERSONS}{within})"
+    )
+
+
+def decide_copied(
+    conn: Connection, ruleset: RuleSet, run_id: int, as_of: dt.date, dialect: str
+) -> None:
+    """Append, as run `run_id`, the events of the records in RECORDS."""
+    conn.exec_driver_sql(decide_copied_sql(ruleset, run_id, as_of, dialect))
+
+
+def decide_copied_sql(ruleset: RuleSet, run_id: int, as_of: dt.date, dialect: str) -> str:
+    """SQL: append, as run `run_id`, the events of the records in RECORDS. The very query of
+    the full sweep, reading the copy instead of `records`: its aggregates see all of each
+    person's records, since the copy holds them all."""
+    # Imported here: Ibis takes a second to import, which every other command would pay.
+    from veil.sealing.compile import Tables, changes_sql
+
+    query = changes_sql(ruleset, as_of, dialect, tables=Tables(records=RECORDS))
+    selected = ", ".join(f"q.{c}" for c in QUERY_COLUMNS)
+    return (
+        f"INSERT INTO seal_events ({', '.join(EVENT_COLUMNS)})"
+        f" SELECT {int(run_id)}, {selected} FROM ({query}) q"
+    )
 
 
 def touched_since(since: PastSweep) -> str:

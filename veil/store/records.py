@@ -166,20 +166,14 @@ class RecordStore:
             )
 
     # --- reads ----------------------------------------------------------------------------
-    def persons_of_batch(
-        self, batch_id: int, also: Sequence[int] = (), page: int = LOOKUP_CHUNK
-    ) -> Iterator[list[int]]:
-        """Persons with a record stored by the batch or among the records `also`, in pages.
-
-        They are gathered in a temporary table inside the database and read a page at a
-        time, so memory stays flat however many persons a batch touches.
-        """
+    def gather_persons_of_batch(self, batch_id: int, also: Sequence[int], table: str) -> int:
+        """Fill the temporary `table` (person_id INTEGER PRIMARY KEY) with the persons that
+        have a record stored by the batch or among the records `also`; how many."""
         place = self.dialect.placeholder
         run = self.conn.exec_driver_sql
-        run("CREATE TEMPORARY TABLE IF NOT EXISTS veil_touched (person_id INTEGER PRIMARY KEY)")
-        run("DELETE FROM veil_touched")
+        run(f"DELETE FROM {table}")
         run(
-            "INSERT INTO veil_touched (person_id)"
+            f"INSERT INTO {table} (person_id)"
             f" SELECT DISTINCT person_id FROM records WHERE batch_id = {place}",
             (batch_id,),
         )
@@ -187,26 +181,31 @@ class RecordStore:
             part = padded(also[start : start + LOOKUP_CHUNK], -1)
             marks = ", ".join([place] * len(part))
             run(
-                "INSERT INTO veil_touched (person_id)"
+                f"INSERT INTO {table} (person_id)"
                 f" SELECT DISTINCT person_id FROM records WHERE id IN ({marks})"
                 " ON CONFLICT (person_id) DO NOTHING",
                 tuple(part),
             )
+        return int(run(f"SELECT count(*) FROM {table}").scalar_one())
+
+    def person_pages(self, table: str, page: int = LOOKUP_CHUNK) -> Iterator[list[int]]:
+        """The person ids in the temporary `table`, in order, a page at a time: memory
+        stays flat however many persons a batch touches."""
+        place = self.dialect.placeholder
         last = -1
         while True:
             ids = [
                 row[0]
-                for row in run(
-                    f"SELECT person_id FROM veil_touched WHERE person_id > {place}"
+                for row in self.conn.exec_driver_sql(
+                    f"SELECT person_id FROM {table} WHERE person_id > {place}"
                     f" ORDER BY person_id LIMIT {int(page)}",
                     (last,),
                 )
             ]
             if not ids:
-                break
+                return
             yield ids
             last = ids[-1]
-        run("DELETE FROM veil_touched")
 
     def stored_record(self, source: str, record_id: str) -> dict[str, Any] | None:
         """One record's stored row with its person's wrapped key, or None."""

@@ -20,6 +20,7 @@ from veil.store.dialect import dialect_of
 from veil.store.records import LOOKUP_CHUNK, padded
 from veil.store.schema import records, seal_events, seal_runs
 
+COUNT_SLICE = 250_000  # events counted per statement when a run finishes
 _FACT_COLUMNS = [records.c.id, *[records.c[name] for name in FACT_FIELDS[1:]]]
 
 
@@ -94,16 +95,22 @@ def finish_run(
 
     A sweep gives `records_mark`, the highest record id it could see (see PastSweep)."""
     dialect_of(conn).upsert_states_from_run(conn, run.id)
-    rows = conn.execute(
-        select(seal_events.c.rule_id, seal_events.c.state, func.count())
-        .where(seal_events.c.run_id == run.id)
-        .group_by(seal_events.c.rule_id, seal_events.c.state)
-    ).all()
     changes: dict[str, int] = {}
-    for rule_id, state, count in rows:
-        # A change to `open` has no rule: it is counted under the state's name.
-        key = rule_id or state
-        changes[key] = changes.get(key, 0) + count
+    of_run = seal_events.c.run_id == run.id
+    low = conn.execute(select(func.min(seal_events.c.id)).where(of_run)).scalar_one()
+    high = conn.execute(select(func.max(seal_events.c.id)).where(of_run)).scalar_one()
+    # Counted a slice of event ids at a time: SQLite sorts to group, and a sort of a whole
+    # first sweep's or large ingest's events held up to 64 MiB (the page cache's size).
+    for start in range(low or 0, (high or -1) + 1, COUNT_SLICE):
+        rows = conn.execute(
+            select(seal_events.c.rule_id, seal_events.c.state, func.count())
+            .where(of_run, seal_events.c.id.between(start, start + COUNT_SLICE - 1))
+            .group_by(seal_events.c.rule_id, seal_events.c.state)
+        )
+        for rule_id, state, count in rows:
+            # A change to `open` has no rule: it is counted under the state's name.
+            key = rule_id or state
+            changes[key] = changes.get(key, 0) + count
     conn.execute(
         update(seal_runs)
         .where(seal_runs.c.id == run.id)
