@@ -122,8 +122,9 @@ def sweep_candidates(
 
 
 def gather_persons(conn: Connection) -> None:
-    """Make the session's temporary tables PERSONS and RECORDS, empty (they are kept
-    between sweeps, as ingest's veil_touched)."""
+    """Make the session's temporary tables PERSONS and RECORDS, empty: the persons to
+    decide and a copy of their records, for an incremental sweep and a large ingest alike
+    (kept between uses, emptied after each)."""
     run = conn.exec_driver_sql
     run(f"CREATE TEMPORARY TABLE IF NOT EXISTS {PERSONS} (person_id INTEGER PRIMARY KEY)")
     run(
