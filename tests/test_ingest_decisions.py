@@ -125,3 +125,30 @@ def test_the_changes_reported_count_every_event_of_the_run(
             counted[rule_id or state] = counted.get(rule_id or state, 0) + count
         assert sum(counted.values()) > 7 * 3
         assert report.seal_changes == dict(sorted(counted.items()))
+
+
+@pytest.mark.parametrize("compiled_from", [ROW, COMPILED])
+def test_the_decisions_report_their_progress_to_the_last_person(
+    conn: Connection, keys: KeyProvider, monkeypatch: pytest.MonkeyPatch, compiled_from: int
+) -> None:
+    """After the last chunk, the terminal's second bar follows the persons decided."""
+    monkeypatch.setattr(decide, "COMPILED_PAGE", 100)
+    monkeypatch.setattr(decide, "ROW_PAGE", 100)
+    first, _ = batches()
+    heard: list[tuple[int, int]] = []
+    ingest_rows(
+        conn,
+        chunks_of(first, 300),
+        keys=keys,
+        catalogue=load_catalogue(),
+        file_name="test.csv",
+        file_format="csv",
+        now=lambda: NOW,
+        compiled_from=compiled_from,
+        on_decide=lambda done, total: heard.append((done, total)),
+    )
+    persons = conn.exec_driver_sql("SELECT count(*) FROM persons").scalar_one()
+    assert heard[0] == (0, persons)
+    assert heard[-1] == (persons, persons)
+    assert len(heard) > 3  # a page at a time
+    assert [done for done, _ in heard] == sorted({done for done, _ in heard})

@@ -176,10 +176,13 @@ class Home:
         by: str,
         file_name: str | None = None,
         progress: Callable[[int, int], None] | None = None,
+        deciding: Callable[[int, int], None] | None = None,
     ) -> IngestReport:
         """Ingest a record file as one batch and record it in the ledger: the one path for
         the CLI, the API and the bureau's page. `file_name` (default `path.name`) is what the
-        batch and the ledger call the file; `progress(done, total)` hears of each chunk.
+        batch and the ledger call the file; `progress(done, total)` hears of each chunk
+        (bytes, or rows for Parquet), `deciding(done, total)` of the touched persons whose
+        seal states are decided after the last chunk.
         FileFormatError if the file cannot be read as records (nothing stored);
         LedgerUnavailable if the stored batch could not be recorded."""
         from veil.ingest.service import ingest_rows
@@ -199,6 +202,7 @@ class Home:
                 file_name=name,
                 file_format=format_of(path),
                 on_chunk=lambda: report_progress(reader.position, reader.total),
+                on_decide=deciding,
             )
         report_progress(reader.total, reader.total)
         self.audit_ingest(report, name, by)

@@ -5,7 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskID,
+    TaskProgressColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from veil.cli.output import JSON_OPTION, emit_json, fail, stderr, stdout
@@ -38,11 +45,20 @@ def ingest(
     )
     with Progress(*columns, console=stderr, disable=not stderr.is_terminal) as progress:
         task = progress.add_task(f"Ingesting {file.name}", total=None)
+        deciding: list[TaskID] = []  # the second bar, once the last chunk is in
+
+        def decided(done: int, total: int) -> None:
+            if not deciding:  # every chunk is in
+                progress.update(task, completed=progress.tasks[task].total)
+                deciding.append(progress.add_task("Deciding seal states", total=total))
+            progress.update(deciding[0], completed=done, total=total)
+
         try:
             report = home.ingest_file(
                 file,
                 "cli",
                 progress=lambda done, total: progress.update(task, completed=done, total=total),
+                deciding=decided,
             )
         except FileFormatError as exc:
             fail(f"{exc} (nothing was stored)", as_json=as_json)

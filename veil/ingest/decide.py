@@ -15,7 +15,7 @@ events either way (tests/test_ingest_decisions.py).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from sqlalchemy import Connection
 
@@ -28,7 +28,7 @@ from veil.store.incremental import (
     decide_copied_sql,
     gather_persons,
 )
-from veil.store.records import RecordStore
+from veil.store.records import LOOKUP_CHUNK, RecordStore
 from veil.store.seals import Run, decide_persons, start_run
 from veil.store.sweep import IBIS_DIALECT
 
@@ -36,6 +36,7 @@ from veil.store.sweep import IBIS_DIALECT
 # and compile, the row evaluator about 25 µs a record (docs/performance.md).
 COMPILED_FROM = 20_000
 COMPILED_PAGE = 50_000  # persons whose records one statement decides
+ROW_PAGE = LOOKUP_CHUNK  # persons whose records the row evaluator reads at once
 
 
 def decide_batch(
@@ -45,12 +46,16 @@ def decide_batch(
     revoked: Sequence[int],
     as_of: dt.date,
     compiled_from: int = COMPILED_FROM,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[Run, int]:
     """Decide every record of the persons batch `batch_id` touched (its records and the
-    records `revoked`); the seal run, and how many records it evaluated."""
+    records `revoked`); the seal run, and how many records it evaluated.
+    `progress(done, total)` hears of the persons decided, a page at a time."""
     store = RecordStore(conn)
     gather_persons(conn)
     persons = store.gather_persons_of_batch(batch_id, revoked, PERSONS)
+    report = progress or (lambda done, total: None)
+    report(0, persons)
     compiled = persons >= compiled_from
     run = start_run(
         conn,
@@ -60,15 +65,28 @@ def decide_batch(
         packs=evaluator.ruleset.label,
     )
     if compiled:
-        evaluated = _decide_compiled(conn, store, evaluator, run, as_of)
+        pages = _counted(store.person_pages(PERSONS, COMPILED_PAGE), persons, report)
+        evaluated = _decide_compiled(conn, evaluator, run, as_of, pages)
     else:
-        evaluated = decide_persons(conn, evaluator, store.person_pages(PERSONS), run)
+        pages = _counted(store.person_pages(PERSONS, ROW_PAGE), persons, report)
+        evaluated = decide_persons(conn, evaluator, pages, run)
     gather_persons(conn)  # empty again
     return run, evaluated
 
 
+def _counted(
+    pages: Iterable[list[int]], total: int, report: Callable[[int, int], None]
+) -> Iterator[list[int]]:
+    """`pages`, reporting the persons in those taken so far once each has been decided."""
+    done = 0
+    for page in pages:
+        yield page
+        done += len(page)
+        report(done, total)
+
+
 def _decide_compiled(
-    conn: Connection, store: RecordStore, evaluator: Evaluator, run: Run, as_of: dt.date
+    conn: Connection, evaluator: Evaluator, run: Run, as_of: dt.date, pages: Iterable[list[int]]
 ) -> int:
     """The compiled query over the gathered persons' records, a page of persons at a time
     so that the store's sorts and temporary tables stay the same size however large the
@@ -78,7 +96,7 @@ def _decide_compiled(
     mark = dialect_of(conn).placeholder
     known = f"SELECT count(*) FROM {RECORDS} WHERE decision_date <= {mark}"  # noqa: S608
     evaluated = 0
-    for page in store.person_pages(PERSONS, COMPILED_PAGE):
+    for page in pages:
         copy_gathered(conn, (page[0], page[-1]))
         conn.exec_driver_sql(decide)
         evaluated += int(conn.exec_driver_sql(known, (as_of.isoformat(),)).scalar_one())

@@ -227,6 +227,7 @@ def ingest_rows(
     on_chunk: Callable[[], None] | None = None,
     rules: RuleSet | None = None,
     compiled_from: int = COMPILED_FROM,
+    on_decide: Callable[[int, int], None] | None = None,
 ) -> IngestReport:
     """Ingest `chunks` as one atomic batch; the report lists every rejected row.
 
@@ -234,7 +235,7 @@ def ingest_rows(
     under `rules` (default: the shipped rule packs), as of the ingest day: a new
     administrative violation is sealed the moment it is stored. From `compiled_from`
     touched persons the compiled query decides them instead of the row evaluator
-    (decide.py).
+    (decide.py); `on_decide(done, total)` hears of the persons decided.
     """
     evaluator = Evaluator(rules or load_ruleset(catalogue))
     with transaction(conn):
@@ -254,7 +255,13 @@ def ingest_rows(
         report.rejections.sort(key=lambda r: r.line)
         if report.accepted:
             run, evaluated = decide_batch(
-                conn, evaluator, batch_id, batch.revoked, started.date(), compiled_from
+                conn,
+                evaluator,
+                batch_id,
+                batch.revoked,
+                started.date(),
+                compiled_from,
+                progress=on_decide,
             )
             report.seal_changes = finish_run(conn, run, evaluated=evaluated)
             report.seal_run = run.id
