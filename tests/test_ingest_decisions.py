@@ -9,7 +9,7 @@ row evaluator (veil/ingest/decide.py); both must write the same events.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pytest
 from sqlalchemy import Connection
@@ -26,7 +26,11 @@ ROW, COMPILED = 10**9, 0  # compiled_from: never, always
 
 
 def ingest(
-    conn: Connection, keys: KeyProvider, rows: Sequence[dict[str, str]], compiled_from: int
+    conn: Connection,
+    keys: KeyProvider,
+    rows: Sequence[dict[str, str]],
+    compiled_from: int,
+    on_decide: Callable[[int, int], None] | None = None,
 ) -> IngestReport:
     return ingest_rows(
         conn,
@@ -37,6 +41,7 @@ def ingest(
         file_format="csv",
         now=lambda: NOW,
         compiled_from=compiled_from,
+        on_decide=on_decide,
     )
 
 
@@ -136,19 +141,38 @@ def test_the_decisions_report_their_progress_to_the_last_person(
     monkeypatch.setattr(decide, "ROW_PAGE", 100)
     first, _ = batches()
     heard: list[tuple[int, int]] = []
-    ingest_rows(
-        conn,
-        chunks_of(first, 300),
-        keys=keys,
-        catalogue=load_catalogue(),
-        file_name="test.csv",
-        file_format="csv",
-        now=lambda: NOW,
-        compiled_from=compiled_from,
-        on_decide=lambda done, total: heard.append((done, total)),
-    )
+    ingest(conn, keys, first, compiled_from, lambda done, total: heard.append((done, total)))
     persons = conn.exec_driver_sql("SELECT count(*) FROM persons").scalar_one()
     assert heard[0] == (0, persons)
     assert heard[-1] == (persons, persons)
     assert len(heard) > 3  # a page at a time
     assert [done for done, _ in heard] == sorted({done for done, _ in heard})
+
+
+@pytest.mark.parametrize("compiled_from", [ROW, COMPILED])
+def test_decisions_that_fail_midway_leave_the_store_as_before_the_batch(
+    conn: Connection, keys: KeyProvider, monkeypatch: pytest.MonkeyPatch, compiled_from: int
+) -> None:
+    """A batch is atomic (SPEC section 2): decisions failing after some pages are written
+    take the batch's records, persons and events with them."""
+    monkeypatch.setattr(decide, "COMPILED_PAGE", 100)
+    monkeypatch.setattr(decide, "ROW_PAGE", 100)
+    first, second = batches()
+    ingest(conn, keys, first, compiled_from)
+    tables = ("ingest_batches", "persons", "records", "seal_runs", "seal_events", "seal_states")
+
+    def contents() -> list[list[tuple[object, ...]]]:
+        return [[tuple(r) for r in conn.exec_driver_sql(f"SELECT * FROM {t}")] for t in tables]
+
+    before = contents()
+    pages = 0
+
+    def failing(done: int, total: int) -> None:
+        nonlocal pages
+        pages += 1
+        if pages == 3:  # the first page or two are decided and written by now
+            raise OSError("disk went away")
+
+    with pytest.raises(OSError):
+        ingest(conn, keys, first[:50] + second, compiled_from, failing)
+    assert contents() == before

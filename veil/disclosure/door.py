@@ -14,6 +14,7 @@ import dataclasses
 import datetime as dt
 import time
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -183,24 +184,15 @@ class Door:
         entry = self._entry(requester, request, decision, request_id, audit_index)
         if not decision.allowed:
             return Prepared(entry, audit_index, None, request.purpose, started)
-        if conn is None:
-            with self.engine.connect() as own:
-                return self._allowed(own, request, entry, audit_index, started)
-        return self._allowed(conn, request, entry, audit_index, started)
-
-    def _allowed(
-        self,
-        conn: Connection,
-        request: DisclosureRequest,
-        entry: dict[str, Any],
-        audit_index: bytes,
-        started: float,
-    ) -> Prepared:
-        """Step 3 of an allowed request: its answer, and what the entry records of it."""
-        rows = records_of_subject(conn, self._records_index.of(request.id_number))
-        answer, disclosed = self._answer(conn, request, rows, audit_index)
+        with self._connected(conn) as reading:
+            rows = records_of_subject(reading, self._records_index.of(request.id_number))
+            answer, disclosed = self._answer(reading, request, rows, audit_index)
         entry["disclosed"] = disclosed
         return Prepared(entry, audit_index, answer, request.purpose, started)
+
+    def _connected(self, conn: Connection | None) -> AbstractContextManager[Connection]:
+        """`conn`, or a connection of the door's own for the `with` block."""
+        return nullcontext(conn) if conn is not None else self.engine.connect()
 
     def prepare_certificate(
         self,
@@ -276,11 +268,8 @@ class Door:
         entry = self._entry(requester, request, decision, request_id, audit_index)
         if not decision.allowed:
             return Prepared(entry, audit_index, None, request.purpose, started)
-        if conn is None:
-            with self.engine.connect() as own:
-                rows = records_of_subject(own, self._records_index.of(request.id_number))
-        else:
-            rows = records_of_subject(conn, self._records_index.of(request.id_number))
+        with self._connected(conn) as reading:
+            rows = records_of_subject(reading, self._records_index.of(request.id_number))
         found = load_provisions().has_record(rows)
         answer = {"criminal_record": found}
         return Prepared(entry, audit_index, answer, request.purpose, started)

@@ -110,7 +110,7 @@ def sweep_candidates(
     report(1, 3)
     copy_gathered(conn)
     report(2, 3)
-    decide_copied(conn, ruleset, run_id, as_of, dialect)
+    run(decide_copied_sql(ruleset, run_id, as_of, dialect))
 
     def copied(condition: str) -> int:
         return int(run(f"SELECT count(*) FROM {RECORDS} WHERE {condition}").scalar_one())
@@ -148,13 +148,6 @@ def copy_gathered(conn: Connection, persons: tuple[int, int] | None = None) -> N
         f"INSERT INTO {RECORDS} SELECT {', '.join(RECORDS_SCHEMA)} FROM records"
         f" WHERE person_id IN (SELECT person_id FROM {PERSONS}{within})"
     )
-
-
-def decide_copied(
-    conn: Connection, ruleset: RuleSet, run_id: int, as_of: dt.date, dialect: str
-) -> None:
-    """Append, as run `run_id`, the events of the records in RECORDS."""
-    conn.exec_driver_sql(decide_copied_sql(ruleset, run_id, as_of, dialect))
 
 
 def decide_copied_sql(ruleset: RuleSet, run_id: int, as_of: dt.date, dialect: str) -> str:

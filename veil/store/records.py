@@ -167,11 +167,11 @@ class RecordStore:
 
     # --- reads ----------------------------------------------------------------------------
     def gather_persons_of_batch(self, batch_id: int, also: Sequence[int], table: str) -> int:
-        """Fill the temporary `table` (person_id INTEGER PRIMARY KEY) with the persons that
-        have a record stored by the batch or among the records `also`; how many."""
+        """Fill the empty temporary `table` (person_id INTEGER PRIMARY KEY; see
+        `incremental.gather_persons`) with the persons that have a record stored by the
+        batch or among the records `also`; how many."""
         place = self.dialect.placeholder
         run = self.conn.exec_driver_sql
-        run(f"DELETE FROM {table}")
         run(
             f"INSERT INTO {table} (person_id)"
             f" SELECT DISTINCT person_id FROM records WHERE batch_id = {place}",
