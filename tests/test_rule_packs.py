@@ -119,6 +119,23 @@ def _rule(when: str, **changes: object) -> list[dict[str, object]]:
     return [{**rule, "when": when, **changes}]
 
 
+def test_a_rule_reading_only_a_person_fact_is_swept_as_the_row_evaluator_decides(
+    catalogue: Catalogue, tmp_path: Path
+) -> None:
+    """With no other test to narrow them, every effective record is a candidate for the
+    person facts: the compiled sweep then joins them onto every record (the path that
+    `_Compiler.decide` takes apart from the narrowed one)."""
+    pack = _pack(rules=_rule("record.convicted_since"))
+    ruleset = load_ruleset(catalogue, [_write(tmp_path, pack)])
+    first = rec(1, completion_date=D("2012-01-01"))
+    later = rec(2, offence_code="CL-292-AFFRAY", decision_date=D("2020-06-01"))
+    revoked = rec(3, status="revoked", decision_date=D("2010-01-01"))
+    decisions = decide(ruleset, [first, later, revoked], D("2026-11-24"), tmp_path)
+    assert decisions[1].rule_id == "test-clean-slate-seal"
+    assert decisions[2].state == "open"
+    assert decisions[3].state == "purged"
+
+
 @pytest.mark.parametrize(
     ("pack", "message"),
     [
