@@ -132,11 +132,15 @@ def changes(
     # Each part compared with the current states before they are put together: SQLite
     # cannot join a UNION ALL without writing it out first (1 M records: a full re-sweep
     # 1.3 s with the parts compared first, 2.5 s with the union compared).
-    parts = [changed(part) for part in compiler.decide(subset, known)]
+    # Each part's events are built apart too, with only the rule indexes it can hold.
+    parts = [
+        compiler.events(changed(part), compact=compact, holds=holds)
+        for part, holds in compiler.decide(subset, known)
+    ]
     together = parts[0]
     for part in parts[1:]:
         together = together.union(part, distinct=False)
-    return compiler.events(together, compact=compact)
+    return together
 
 
 def outcomes(ruleset: RuleSet) -> dict[int, tuple[str, str | None]]:
@@ -186,9 +190,9 @@ class _Compiler:
         self.as_of = as_of
         self.apart = apart
 
-    def decide(self, subset: ir.Table, known: ir.Table) -> list[ir.Table]:
+    def decide(self, subset: ir.Table, known: ir.Table) -> list[tuple[ir.Table, set[int]]]:
         """`subset` of the `known` records with the index of the rule that decides each, in
-        parts that together hold each record once.
+        parts that together hold each record once, each with the indexes it can hold.
 
         The person facts (aggregates over a person's other records) are computed only for
         the records some rule reads them for (`_guard`), the candidates. Joined onto every
@@ -211,7 +215,8 @@ class _Compiler:
             candidates = mine if guard is None else mine.filter(guard)
             full = self._with_person_facts(subset, candidates, known, facts) if facts else subset
             revoked = full.status != "effective"
-            return [full.mutate(rule_index=self._first_rule(numbered, full.__getitem__, revoked))]
+            decided = full.mutate(rule_index=self._first_rule(numbered, full.__getitem__, revoked))
+            return [(decided, {PURGED, OPEN, *range(len(rules))})]
         candidates = subset.filter((subset.status == "effective") & guard)
         full = self._with_person_facts(candidates, candidates, known, facts)
         full = full.mutate(rule_index=self._first_rule(numbered, full.__getitem__))
@@ -223,7 +228,10 @@ class _Compiler:
         }
         alone = subset.mutate(**defaults, rule_index=index)
         alone = alone.filter(alone.rule_index != _CANDIDATE)
-        return [alone, full.select(*alone.columns)]
+        return [
+            (alone, {PURGED, OPEN, *(i for i, _ in plain)}),
+            (full.select(*alone.columns), {OPEN, *range(len(rules))}),
+        ]
 
     def _first_rule(
         self,
@@ -264,17 +272,26 @@ class _Compiler:
             start = end
         return ibis.cases(*branches, else_=OPEN)
 
-    def events(self, decided: ir.Table, *, compact: bool = False) -> ir.Table:
+    def events(
+        self, decided: ir.Table, *, compact: bool = False, holds: set[int] | None = None
+    ) -> ir.Table:
         """The event (QUERY_COLUMNS, or compact: record_pk, rule_index, facts) for each
-        decided record."""
+        decided record, whose rule index is one of `holds` (default: any)."""
         rules = self.ruleset.rules
         index = decided.rule_index
         decides = outcomes(self.ruleset)
+        possible = set(decides) if holds is None else holds
 
         def pick(values: list[Any], on_purged: Any, on_open: Any) -> ir.Value:
-            branches = [(index == i, v) for i, v in enumerate(values)]
+            # Only the branches the part can take, and none that gives what `else` gives
+            # (None for most compact facts): an engine asks each WHEN of every record.
             typed = ibis.literal(on_open, type="string") if on_open is None else on_open
-            return ibis.cases((index == PURGED, on_purged), *branches, else_=typed)
+            branches = [
+                (index == i, v)
+                for i, v in [(PURGED, on_purged), *enumerate(values)]
+                if i in possible and not (v is None and on_open is None)
+            ]
+            return ibis.cases(*branches, else_=typed) if branches else typed
 
         def decided_as(part: int) -> ir.Value:  # of `outcomes`: 0 the state, 1 the rule id
             values = [decides[i][part] for i in range(len(rules))]
@@ -290,8 +307,7 @@ class _Compiler:
             # index are left out the same way (`constant_facts`; 10 M records: 0.15-0.2 s
             # of about 3 s).
             constant = constant_facts(self.ruleset, self.as_of)
-            nothing = ibis.literal(None, type="string")
-            compact_texts = [nothing if i in constant else t for i, t in enumerate(texts)]
+            compact_texts = [None if i in constant else t for i, t in enumerate(texts)]
             facts = pick(compact_texts, purged, None)
             return decided.select(record_pk=decided.id, rule_index=index, facts=facts)
         facts = pick(texts, purged, "{}")
