@@ -129,10 +129,10 @@ def changes(
         kept = joined.filter(current.record_pk.isnull() | (decided.rule_index != was))
         return kept.select(*decided.columns)
 
-    # Each part compared with the current states before they are put together: SQLite
-    # cannot join a UNION ALL without writing it out first (1 M records: a full re-sweep
-    # 1.3 s with the parts compared first, 2.5 s with the union compared).
-    # Each part's events are built apart too, with only the rule indexes it can hold.
+    # Each part is compared with the current states, and its events built with only the
+    # rule indexes it can hold, before the parts are put together (SQLite cannot join a
+    # UNION ALL without writing it out first: 1 M records, a full re-sweep took 1.3 s
+    # with the parts compared first, 2.5 s with the union compared).
     parts = [
         compiler.events(changed(part), compact=compact, holds=holds)
         for part, holds in compiler.decide(subset, known)
@@ -223,15 +223,9 @@ class _Compiler:
         plain = [(i, parts) for i, parts in numbered if not _reads_person_facts(rules[i].when)]
         rest = self._first_rule(plain, subset.__getitem__) if plain else ibis.literal(OPEN)
         index = ibis.cases((subset.status != "effective", PURGED), (guard, _CANDIDATE), else_=rest)
-        defaults = {
-            _column(f): ibis.literal(self._no_others(f), full[_column(f)].type()) for f in facts
-        }
-        alone = subset.mutate(**defaults, rule_index=index)
+        alone = subset.mutate(rule_index=index)
         alone = alone.filter(alone.rule_index != _CANDIDATE)
-        return [
-            (alone, {PURGED, OPEN, *(i for i, _ in plain)}),
-            (full.select(*alone.columns), {OPEN, *range(len(rules))}),
-        ]
+        return [(alone, {PURGED, OPEN, *(i for i, _ in plain)}), (full, {OPEN, *range(len(rules))})]
 
     def _first_rule(
         self,
@@ -298,7 +292,12 @@ class _Compiler:
             return pick(values, decides[PURGED][part], decides[OPEN][part])
 
         rec: Accessor = decided.__getitem__
-        texts = [self.facts_text(rule, rec, joined=compact) for rule in rules]
+        # Only the texts of rules the part can hold: a part without the person facts has
+        # no columns for the rules that read them.
+        texts = [
+            self.facts_text(rule, rec, joined=compact) if i in possible else None
+            for i, rule in enumerate(rules)
+        ]
         purged = ibis.literal('{"status":"').concat(decided.status, ibis.literal('"}'))
         if compact:
             # On DuckDB the texts of the state, rule and citation, written for every
