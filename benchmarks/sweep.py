@@ -40,7 +40,7 @@ from veil.sealing.facts import RECORDS_SCHEMA, RecordFacts
 from veil.sealing.pack import RuleSet, load_ruleset
 from veil.sealing.windows import windows_between
 from veil.store.database import open_engine, upgrade
-from veil.store.duckdb_sweep import copy_candidates
+from veil.store.duckdb_sweep import EXPORT_BATCH, copy_candidates
 from veil.store.incremental import RECORDS, Plan
 from veil.store.seals import PastSweep
 from veil.store.sweep import sweep
@@ -257,11 +257,13 @@ def _table(
 
 
 def records_parquet(n: int, workdir: Path) -> Path:
-    """The synthetic records as Parquet, generated once per size and kept in `workdir`."""
-    path = workdir / f"sweep-records-{n}-seed{SEED}.parquet"
+    """The synthetic records as Parquet, generated once per size and kept in `workdir`, in
+    row groups of the size `veil seal sweep --engine duckdb`'s export writes (one per
+    EXPORT_BATCH rows; until 2026-12-03 the file had pyarrow's default of 1,048,576)."""
+    path = workdir / f"sweep-records-{n}-seed{SEED}-rg{EXPORT_BATCH}.parquet"
     if not path.exists():
         started = time.perf_counter()
-        pq.write_table(synthesise(n), path)
+        pq.write_table(synthesise(n), path, row_group_size=EXPORT_BATCH)
         print(f"wrote {n:,} synthetic records to {path} in {time.perf_counter() - started:.1f} s")
     return path
 
