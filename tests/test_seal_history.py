@@ -143,7 +143,7 @@ def test_duckdb_sweep_of_the_store_writes_what_the_store_sweep_would(
 
 def test_persons_a_batch_touched_are_read_in_pages(conn: Connection, keys: KeyProvider) -> None:
     from veil.records.idnumber import with_check_digit
-    from veil.store.incremental import PERSONS, gather_persons
+    from veil.store.incremental import PERSONS, clear_gathered
     from veil.store.records import RecordStore
 
     rows = [
@@ -153,7 +153,7 @@ def test_persons_a_batch_touched_are_read_in_pages(conn: Connection, keys: KeyPr
     ingest(conn, keys, rows)
     batch = conn.exec_driver_sql("SELECT max(id) FROM ingest_batches").scalar_one()
     store = RecordStore(conn)
-    gather_persons(conn)
+    clear_gathered(conn)
     assert store.gather_persons_of_batch(batch, (), PERSONS) == 5
     pages = list(store.person_pages(PERSONS, page=2))
     assert [len(p) for p in pages] == [2, 2, 1]

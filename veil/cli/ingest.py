@@ -49,7 +49,8 @@ def ingest(
 
         def decided(done: int, total: int) -> None:
             if not deciding:  # every chunk is in
-                progress.update(task, completed=progress.tasks[task].total)
+                reading = next(t for t in progress.tasks if t.id == task)
+                progress.update(task, completed=reading.total)
                 deciding.append(progress.add_task("Deciding seal states", total=total))
             progress.update(deciding[0], completed=done, total=total)
 

@@ -24,9 +24,9 @@ from veil.store.dialect import dialect_of
 from veil.store.incremental import (
     PERSONS,
     RECORDS,
+    clear_gathered,
     copy_gathered,
     decide_copied_sql,
-    gather_persons,
 )
 from veil.store.records import LOOKUP_CHUNK, RecordStore
 from veil.store.seals import Run, decide_persons, start_run
@@ -52,7 +52,7 @@ def decide_batch(
     records `revoked`); the seal run, and how many records it evaluated.
     `progress(done, total)` hears of the persons decided, a page at a time."""
     store = RecordStore(conn)
-    gather_persons(conn)
+    clear_gathered(conn)
     persons = store.gather_persons_of_batch(batch_id, revoked, PERSONS)
     report = progress or (lambda done, total: None)
     report(0, persons)
@@ -70,7 +70,7 @@ def decide_batch(
     else:
         pages = _counted(store.person_pages(PERSONS, ROW_PAGE), persons, report)
         evaluated = decide_persons(conn, evaluator, pages, run)
-    gather_persons(conn)  # empty again
+    clear_gathered(conn)  # empty again
     return run, evaluated
 
 

@@ -190,9 +190,10 @@ class _Compiler:
         self.as_of = as_of
         self.apart = apart
 
-    def decide(self, subset: ir.Table, known: ir.Table) -> list[tuple[ir.Table, set[int]]]:
+    def decide(self, subset: ir.Table, known: ir.Table) -> list[tuple[ir.Table, set[int] | None]]:
         """`subset` of the `known` records with the index of the rule that decides each, in
-        parts that together hold each record once, each with the indexes it can hold.
+        parts that together hold each record once, each with the indexes it can hold (None:
+        any).
 
         The person facts (aggregates over a person's other records) are computed only for
         the records some rule reads them for (`_guard`), the candidates. Joined onto every
@@ -216,7 +217,7 @@ class _Compiler:
             full = self._with_person_facts(subset, candidates, known, facts) if facts else subset
             revoked = full.status != "effective"
             decided = full.mutate(rule_index=self._first_rule(numbered, full.__getitem__, revoked))
-            return [(decided, {PURGED, OPEN, *range(len(rules))})]
+            return [(decided, None)]
         candidates = subset.filter((subset.status == "effective") & guard)
         full = self._with_person_facts(candidates, candidates, known, facts)
         full = full.mutate(rule_index=self._first_rule(numbered, full.__getitem__))
@@ -350,15 +351,13 @@ class _Compiler:
         return joined.select(*[base[c] for c in RECORDS_SCHEMA], **self._filled(joined, facts))
 
     def _filled(self, table: ir.Table, facts: list[PersonFact]) -> dict[str, ir.Value]:
-        """The person facts' columns of `table`, missing ones given their value with no
-        others."""
-        return {
-            _column(f): table[_column(f)].fill_null(ibis.literal(self._no_others(f))) for f in facts
-        }
-
-    def _no_others(self, fact: PersonFact) -> int | bool:
-        """A person fact's value where no other record counts: a sum's 0, an any's false."""
-        return 0 if _aggregate(self.ruleset.person_fact(fact)).func == "sum" else False
+        """The person facts' columns of `table`, missing ones given their value where no
+        other record counts: a sum's 0, an any's false."""
+        filled = {}
+        for fact in facts:
+            none = 0 if _aggregate(self.ruleset.person_fact(fact)).func == "sum" else False
+            filled[_column(fact)] = table[_column(fact)].fill_null(ibis.literal(none))
+        return filled
 
     def _guard(self, rec: Accessor) -> ir.BooleanValue | None:
         """Records for which any rule reads a person fact: OR of those rules' other tests;

@@ -95,7 +95,7 @@ def sweep_candidates(
     if since is None or since.records_mark is None:
         raise ValueError("a full sweep's plan has nothing to continue from")
     run = conn.exec_driver_sql
-    gather_persons(conn)
+    clear_gathered(conn)
     found = candidates_sql(ruleset, plan.windows, dialect, mark=since.records_mark)
     # (`WHERE 1 = 1`: SQLite would read an ON CONFLICT right after FROM as a join's ON.)
     run(
@@ -116,15 +116,15 @@ def sweep_candidates(
         return int(run(f"SELECT count(*) FROM {RECORDS} WHERE {condition}").scalar_one())
 
     evaluated = known(since, as_of, copied)
-    gather_persons(conn)  # empty again
+    clear_gathered(conn)  # empty again
     report(3, 3)
     return Continued(persons, evaluated)
 
 
-def gather_persons(conn: Connection) -> None:
-    """Make the session's temporary tables PERSONS and RECORDS, empty: the persons to
-    decide and a copy of their records, for an incremental sweep and a large ingest alike
-    (kept between uses, emptied after each)."""
+def clear_gathered(conn: Connection) -> None:
+    """Empty the session's temporary tables PERSONS and RECORDS, making them if missing:
+    the persons to decide and a copy of their records, for an incremental sweep and a large
+    ingest alike (kept between uses, emptied before and after each)."""
     run = conn.exec_driver_sql
     run(f"CREATE TEMPORARY TABLE IF NOT EXISTS {PERSONS} (person_id INTEGER PRIMARY KEY)")
     run(

@@ -168,7 +168,7 @@ class RecordStore:
     # --- reads ----------------------------------------------------------------------------
     def gather_persons_of_batch(self, batch_id: int, also: Sequence[int], table: str) -> int:
         """Fill the empty temporary `table` (person_id INTEGER PRIMARY KEY; see
-        `incremental.gather_persons`) with the persons that have a record stored by the
+        `incremental.clear_gathered`) with the persons that have a record stored by the
         batch or among the records `also`; how many."""
         place = self.dialect.placeholder
         run = self.conn.exec_driver_sql
