@@ -19,7 +19,7 @@ from veil.sealing.evaluate import Decision, Evaluator
 from veil.sealing.facts import RECORDS_SCHEMA, STATES_SCHEMA, RecordFacts
 from veil.sealing.pack import RuleSet, load_ruleset
 from veil.store.dialect import dialect_of
-from veil.store.duckdb_sweep import arrow_schema, changed, run_changes
+from veil.store.duckdb_sweep import GROUPED_BY, arrow_schema, changed, run_changes, write_parquet
 from veil.store.seals import Run
 from veil.store.sweep import sweep
 
@@ -141,7 +141,9 @@ def duckdb_decisions(
         name: [getattr(r, "pk" if name == "id" else name) for r in records]
         for name in RECORDS_SCHEMA
     }
-    pq.write_table(pa.table(columns, schema=arrow_schema(RECORDS_SCHEMA)), path)
+    schema = arrow_schema(RECORDS_SCHEMA)
+    # Laid out as the export lays it out, in row groups small enough that a kind spans several.
+    write_parquet(path, schema, [pa.table(columns, schema=schema)], GROUPED_BY, rows=3)
     pq.write_table(arrow_schema(STATES_SCHEMA).empty_table(), states)
     found: dict[int, Decision] = {}
     for batch in run_changes(ruleset, Run(1, as_of), Tables(str(path), str(states))):
