@@ -269,17 +269,17 @@ def records_parquet(n: int, workdir: Path) -> Path:
 
 
 def exported(records: Path, workdir: Path) -> Path:
-    """The records laid out as `veil seal sweep --engine duckdb`'s export writes them (each
-    row group EXPORT_BATCH records of one kind, `write_parquet`), written once per file. The
-    DuckDB floor and sweeps read this; the row evaluator and the SQLite store the file as
-    generated (persons' records together)."""
-    path = records.with_name(records.stem + "-export.parquet")
-    if not path.exists():
-        source = pq.ParquetFile(records)
-        tables = (pa.Table.from_batches([b]) for b in source.iter_batches(EXPORT_BATCH))
-        building = path.with_suffix(".building")
-        write_parquet(building, source.schema_arrow, tables, GROUPED_BY)
-        building.rename(path)
+    """The records laid out as `veil seal sweep --engine duckdb`'s export writes them
+    (`write_parquet`: each row group EXPORT_BATCH records of one kind), written anew each
+    run so that it follows the product's layout. The DuckDB floor and sweeps read this; the
+    row evaluator and the SQLite store read the file as generated (persons' records
+    together)."""
+    path = workdir / "duck-export.parquet"
+    started = time.perf_counter()
+    source = pq.ParquetFile(records)
+    tables = (pa.Table.from_batches([b]) for b in source.iter_batches(EXPORT_BATCH))
+    write_parquet(path, source.schema_arrow, tables, GROUPED_BY)
+    print(f"laid the records out as the export does in {time.perf_counter() - started:.1f} s")
     return path
 
 

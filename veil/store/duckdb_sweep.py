@@ -81,9 +81,15 @@ def write_parquet(
     rows: int = EXPORT_BATCH,
 ) -> None:
     """Write `tables` to one Parquet file in row groups of `rows` rows; with `group_by`,
-    each row group holds one value of that column (see `_grouped`)."""
+    each row group holds one value of that column (see `_grouped`).
+
+    Uncompressed: the file lives for one sweep, which reads it up to three times, and most
+    of its columns are dictionary-encoded already; Snappy saved 28% of the disk and cost the
+    first sweep on 10 M records 8-12% of its time, the export no time that could be measured
+    (docs/performance.md, 2026-12-04).
+    """
     groups = tables if group_by is None else _grouped(tables, group_by, rows)
-    with pq.ParquetWriter(path, schema) as writer:
+    with pq.ParquetWriter(path, schema, compression="none") as writer:
         for table in groups:
             writer.write_table(table, row_group_size=rows)
 
@@ -93,9 +99,9 @@ def _grouped(tables: Iterable[pa.Table], column: str, rows: int) -> Iterator[pa.
     `column` (the last of each value fewer), every row exactly once.
 
     Memory stays bounded: at most one unfinished group per distinct value is held (the
-    records' kinds are a handful). Measured on 10 M records (docs/performance.md,
-    2026-12-04): the first sweep on DuckDB 1.76-1.89 s over row groups of mixed kinds,
-    1.22 s over these, the floor unchanged.
+    records' kinds are a handful). On 10 M records the first sweep took 1.65 s over row
+    groups of mixed kinds and 1.21 s over these, its floor unchanged (benchmarks/sweep.py,
+    docs/performance.md, 2026-12-04).
     """
     held: dict[object, list[pa.Table]] = {}
     counts: dict[object, int] = {}
