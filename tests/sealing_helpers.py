@@ -148,6 +148,7 @@ def duckdb_decisions(
     found: dict[int, Decision] = {}
     for batch in run_changes(ruleset, Run(1, as_of), Tables(str(path), str(states))):
         for pk, state, rule_id, facts in changed(batch, ruleset, as_of):
+            assert pk not in found, f"record {pk} decided twice"  # one event per record
             found[pk] = Decision(state, rule_id, facts)
     return found
 

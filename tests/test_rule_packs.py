@@ -9,7 +9,15 @@ import pytest
 import yaml
 
 from veil.records.catalogue import Catalogue
-from veil.sealing.pack import PackError, json_schema, load_pack, load_ruleset, shipped_pack_paths
+from veil.sealing.compile import changes_sql
+from veil.sealing.pack import (
+    PackError,
+    RuleSet,
+    json_schema,
+    load_pack,
+    load_ruleset,
+    shipped_pack_paths,
+)
 
 from .sealing_helpers import D, decide, rec
 
@@ -134,6 +142,67 @@ def test_a_rule_reading_only_a_person_fact_is_swept_as_the_row_evaluator_decides
     assert decisions[1].rule_id == "test-clean-slate-seal"
     assert decisions[2].state == "open"
     assert decisions[3].state == "purged"
+
+
+def _swept_apart_by_kind(ruleset: RuleSet) -> bool:
+    """Whether DuckDB's compiled sweep decides the kinds no candidate has on their own."""
+    return '"kind" IS NULL' in changes_sql(ruleset, D("2026-11-24"), "duckdb", compact=True)
+
+
+def test_candidates_of_a_kind_leave_the_other_kinds_to_the_one_pass(
+    catalogue: Catalogue, tmp_path: Path
+) -> None:
+    """A rule reading a person fact for administrative violations only (`record.kind ==`
+    among its tests): on DuckDB the records of every other kind skip its guard."""
+    when = (
+        "record.kind == 'admin_violation' and record.age_at_offence < 18"
+        " and not record.convicted_since"
+    )
+    # Above PSAPL art. 136's seal (precedence 100), which would decide these records first.
+    pack = _pack(rules=_rule(when, precedence=150))
+    ruleset = load_ruleset(catalogue, [_write(tmp_path, pack)])
+    assert _swept_apart_by_kind(ruleset)
+    young = {"kind": "admin_violation", "offence_code": "PSAPL-49-THEFT", "disposition": "fine"}
+    records = [
+        rec(1, age_at_offence=16, sentence_months=None, fine_yuan=200, **young),
+        rec(2, person=2, age_at_offence=16, sentence_months=None, fine_yuan=200, **young),
+        rec(3, person=2, offence_code="CL-292-AFFRAY", decision_date=D("2021-06-01")),
+        rec(
+            4,
+            person=3,
+            kind="drug_registration",
+            offence_code="ADL-62-DRUG-USE",
+            disposition="registration",
+        ),
+    ]
+    decisions = decide(ruleset, records, D("2026-11-24"), tmp_path)
+    assert decisions[1].rule_id == "test-clean-slate-seal"
+    assert decisions[2].rule_id != "test-clean-slate-seal"  # a later conviction
+
+
+def test_candidates_of_any_kind_are_decided_in_one_pass_with_the_guard(
+    catalogue: Catalogue, tmp_path: Path
+) -> None:
+    """Without `record.kind ==` among the rule's tests, any kind may be a candidate: the
+    one pass asks the guard of every record."""
+    when = "record.age_at_offence < 18 and not record.convicted_since"
+    ruleset = load_ruleset(catalogue, [_write(tmp_path, _pack(rules=_rule(when, precedence=150)))])
+    assert not _swept_apart_by_kind(ruleset)
+    assert _swept_apart_by_kind(load_ruleset(catalogue))  # the shipped packs': crimes only
+    records = [
+        rec(
+            1,
+            kind="admin_violation",
+            offence_code="PSAPL-49-THEFT",
+            disposition="fine",
+            sentence_months=None,
+            fine_yuan=200,
+            age_at_offence=16,
+        ),
+        rec(2, person=2, age_at_offence=16, sentence_months=6),
+    ]
+    decisions = decide(ruleset, records, D("2026-11-24"), tmp_path)
+    assert decisions[1].rule_id == "test-clean-slate-seal"
 
 
 @pytest.mark.parametrize(
