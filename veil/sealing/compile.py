@@ -238,7 +238,7 @@ class _Compiler:
         else:
             # Records of a kind no candidate has are decided without asking the guard, and
             # (over an export whose row groups each hold one kind) read apart from the
-            # others: 10 M records, a first sweep, 0.97 s against 1.05 s (min of six,
+            # others: 10 M records, a first sweep, 0.85 s against 0.92 s (min of six,
             # alternating; docs/performance.md, 2026-12-04).
             of_kind = subset.kind.isin(sorted(kinds, key=str))
             others = subset.filter(subset.kind.isnull() | ~of_kind)
