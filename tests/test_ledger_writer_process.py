@@ -12,6 +12,7 @@ import asyncio
 import os
 import signal
 import socket
+import sqlite3
 import threading
 import time
 from collections.abc import Coroutine, Iterator
@@ -28,7 +29,8 @@ from veil.ledger.checkpoint import LEDGER_ORIGIN
 from veil.ledger.entry import encode_entry
 from veil.ledger.log import LedgerUnavailable
 from veil.ledger.remote import RemoteLedger
-from veil.ledger.service import WriterProcess
+from veil.ledger.service import CHECKPOINT_EVERY, WriterProcess
+from veil.ledger.sql import CommitSession
 from veil.ledger.verify import verify_log
 from veil.ledger.wire import Answers, Requests, WireError, answer, request
 
@@ -166,6 +168,39 @@ def test_many_entries_share_a_commit(db: Engine, ledger: RemoteLedger) -> None:
     with db.connect() as conn:
         commits = conn.execute(text("SELECT count(*) FROM audit_checkpoints")).scalar_one()
     assert commits < 250  # group commit: what arrives during one commit joins the next
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+def test_the_writer_checkpoints_the_wal_apart_from_its_commits(
+    db: Engine, ledger: RemoteLedger
+) -> None:
+    """SQLite: the writer's commits leave copying the WAL back into the database file to its
+    checkpoint thread (a commit that did it took 15-30 ms, and its requests waited). In WAL
+    mode only a checkpoint writes the database file, and SQLite's own would not run before
+    the WAL holds 1,000 pages: far more than these commits write."""
+    path = Path(str(db.url.database))
+    before = path.stat().st_size
+    for n in range(2 * CHECKPOINT_EVERY):
+        ledger.append({"n": n})  # one at a time: a commit each
+    deadline = time.monotonic() + 10
+    while path.stat().st_size == before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert path.stat().st_size > before
+    assert len(stored(db)) == 2 * CHECKPOINT_EVERY
+    assert verifies(db, ledger)
+
+
+def test_a_commit_session_can_leave_wal_checkpoints_to_another(tmp_path: Path) -> None:
+    def autocheckpoint(**options: bool) -> int:
+        raw = sqlite3.connect(tmp_path / "x.db", isolation_level=None)
+        try:
+            CommitSession(raw, "sqlite", **options)
+            return int(raw.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
+        finally:
+            raw.close()
+
+    assert autocheckpoint() == 1000  # SQLite's default: checkpoint in the commit that fills it
+    assert autocheckpoint(wal_checkpoints=False) == 0
 
 
 def test_no_writer_fails_closed(db: Engine, tmp_path: Path) -> None:

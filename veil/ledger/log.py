@@ -101,8 +101,13 @@ class LogWriter(LedgerReader):
     ledger's writer process (veil.ledger.service), single-threaded, uses this directly.
     """
 
-    def __init__(self, engine: Engine, keys: KeyProvider, origin: str) -> None:
+    def __init__(
+        self, engine: Engine, keys: KeyProvider, origin: str, *, wal_checkpoints: bool = True
+    ) -> None:
         super().__init__(engine, keys, origin)
+        # False: its commits leave copying SQLite's WAL back into the database file to
+        # someone else (the writer process's checkpoint thread, veil.ledger.service).
+        self._wal_checkpoints = wal_checkpoints
         self._tree: CompactTree | None = None
         self._session: CommitSession | None = None
         self._raw: Any = None  # the pool's proxy of the session's DB-API connection
@@ -202,7 +207,11 @@ class LogWriter(LedgerReader):
             # A DB-API connection of the writer's own, out of the engine's pool (with the
             # engine's connect settings), never handed back: it carries synchronous=FULL.
             self._raw = self._engine.raw_connection()
-            self._session = CommitSession(self._raw.driver_connection, self._engine.dialect.name)
+            self._session = CommitSession(
+                self._raw.driver_connection,
+                self._engine.dialect.name,
+                wal_checkpoints=self._wal_checkpoints,
+            )
         return self._session
 
     def _reset(self) -> None:

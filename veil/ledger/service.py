@@ -24,6 +24,7 @@ import json
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -36,13 +37,14 @@ from typing import cast
 from veil.config import LEDGER_SOCKET_ENV
 from veil.ledger.checkpoint import LEDGER_ORIGIN
 from veil.ledger.entry import encode_entry
-from veil.ledger.log import LogWriter
+from veil.ledger.log import LogWriter, sqlite_file
 from veil.ledger.wire import Requests, WireError, answer
 
 READY = "ready"
 RESTART_PAUSE = 1.0  # seconds between attempts to start a writer that keeps failing
 MAX_BATCH = 4096  # entries a commit carries at most
 STOP_WAIT = 30.0  # seconds a stopped writer has to commit what it holds
+CHECKPOINT_EVERY = 32  # commits between two WAL checkpoints (each commit writes ~12 pages)
 
 
 def entry_problem(entry: bytes, subject: bytes | None) -> str | None:
@@ -111,6 +113,52 @@ class _Connection(asyncio.Protocol):
         return not self._slots
 
 
+class _WalCheckpoints:
+    """Copies a SQLite database's WAL back into its file on a thread of its own, when asked.
+
+    The writer's commits turn SQLite's automatic checkpoint off (`LogWriter`'s
+    `wal_checkpoints`): run inside the commit that fills the WAL, it made that commit take
+    15-30 ms instead of about 1 ms, and every request waiting for an entry of the group
+    waited as long (the writer's 99th percentile commit, one server process, 16
+    connections: docs/performance.md, 2026-12-04). A PASSIVE checkpoint takes no lock a
+    writer needs, so commits carry on while it copies what no reader still needs; sqlite3
+    lets go of the interpreter lock while it works. Its connection keeps SQLite's default
+    synchronous=FULL, so the copy is synced before the WAL is reused.
+    """
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._wake = threading.Event()
+        self._stopping = False
+        self._thread = threading.Thread(
+            target=self._run, name="veil-ledger-checkpoint", daemon=True
+        )
+        self._thread.start()
+
+    def request(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        conn = sqlite3.connect(self._path, timeout=30, isolation_level=None)
+        try:
+            while True:
+                self._wake.wait()
+                self._wake.clear()
+                if self._stopping:
+                    return
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                except sqlite3.Error as exc:  # the next request tries again
+                    print(f"veil: the audit ledger's WAL checkpoint failed: {exc}", file=sys.stderr)
+        finally:
+            conn.close()
+
+
 class _GroupCommit:
     """Everything received in one turn of the loop, committed in one transaction.
 
@@ -119,8 +167,10 @@ class _GroupCommit:
     the interpreter lock back and forth between a reading thread and a writing one.
     """
 
-    def __init__(self, writer: LogWriter) -> None:
+    def __init__(self, writer: LogWriter, checkpoints: _WalCheckpoints | None) -> None:
         self._writer = writer
+        self._checkpoints = checkpoints
+        self._commits = 0
         self._batch: list[tuple[bytes, bytes | None, list[bytes], _Connection]] = []
 
     def add(
@@ -143,15 +193,18 @@ class _GroupCommit:
         else:
             for offset, (_, _, slot, _) in enumerate(batch):
                 slot.append(answer(first + offset))
+            self._commits += 1
+            if self._checkpoints is not None and self._commits % CHECKPOINT_EVERY == 0:
+                self._checkpoints.request()
         for connection in {connection for _, _, _, connection in batch}:
             connection.send_answers()
 
 
-async def _serve(writer: LogWriter, path: str) -> None:
+async def _serve(writer: LogWriter, path: str, checkpoints: _WalCheckpoints | None) -> None:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
-    group = _GroupCommit(writer)
+    group = _GroupCommit(writer, checkpoints)
     connections: set[_Connection] = set()
     server = await loop.create_unix_server(lambda: _Connection(group, connections), path)
     print(READY, flush=True)
@@ -182,14 +235,19 @@ def main(argv: list[str] | None = None) -> int:
     # `veil serve` stops this process (SIGTERM), so that their last entries are answered.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     settings = Settings.from_env()
+    engine = open_engine(settings.database_url)
+    database = sqlite_file(engine)
+    checkpoints = None if database is None else _WalCheckpoints(database)
     writer = LogWriter(
-        open_engine(settings.database_url), LocalKeyFile(settings.key_file), LEDGER_ORIGIN
+        engine, LocalKeyFile(settings.key_file), LEDGER_ORIGIN, wal_checkpoints=database is None
     )
     writer.load()  # before the servers start: their first requests would wait for it
     try:
-        asyncio.run(_serve(writer, args[0]))
+        asyncio.run(_serve(writer, args[0], checkpoints))
     finally:
         writer.close()
+        if checkpoints is not None:
+            checkpoints.stop()
     return 0
 
 
