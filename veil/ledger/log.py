@@ -54,6 +54,18 @@ def sqlite_file(engine: Engine) -> str | None:
     return str(url.database)
 
 
+def discard(raw: Any) -> None:
+    """Close a DB-API connection taken from an engine (`raw_connection`), if any, without
+    handing it back to the pool."""
+    if raw is None:
+        return
+    try:
+        raw.invalidate()  # discarded, not pooled
+        raw.close()
+    except Exception:  # noqa: S110 - a connection that will not close is gone anyway
+        pass
+
+
 def _resolve(waiting: list[_Pending]) -> None:
     """On the loop: hand the writer's results to the requests still awaiting them."""
     for pending in waiting:
@@ -218,13 +230,8 @@ class LogWriter(LedgerReader):
         """Forget the in-memory tree and the connection: both come back from the database."""
         self._tree = None
         self._session = None
-        if self._raw is not None:
-            raw, self._raw = self._raw, None
-            try:
-                raw.invalidate()  # discarded, not pooled
-                raw.close()
-            except Exception:  # noqa: S110 - a connection that will not close is gone anyway
-                pass
+        raw, self._raw = self._raw, None
+        discard(raw)
 
 
 class Ledger(LogWriter):

@@ -24,7 +24,6 @@ import json
 import os
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -32,12 +31,14 @@ import threading
 import time
 from collections import deque
 from collections.abc import Mapping
-from typing import cast
+from typing import Any, cast
+
+from sqlalchemy import Engine
 
 from veil.config import LEDGER_SOCKET_ENV
 from veil.ledger.checkpoint import LEDGER_ORIGIN
 from veil.ledger.entry import encode_entry
-from veil.ledger.log import LogWriter, sqlite_file
+from veil.ledger.log import LogWriter, discard, sqlite_file
 from veil.ledger.wire import Requests, WireError, answer
 
 READY = "ready"
@@ -122,12 +123,15 @@ class _WalCheckpoints:
     waited as long (the writer's 99th percentile commit, one server process, 16
     connections: docs/performance.md, 2026-12-04). A PASSIVE checkpoint takes no lock a
     writer needs, so commits carry on while it copies what no reader still needs; sqlite3
-    lets go of the interpreter lock while it works. Its connection keeps SQLite's default
-    synchronous=FULL, so the copy is synced before the WAL is reused.
+    lets go of the interpreter lock while it works. Its connection comes from the engine,
+    with the engine's settings: in WAL mode synchronous=NORMAL syncs the WAL before a
+    checkpoint and the database file after it, so the copy is on disk before the WAL is
+    reused. A failure (reported on stderr) drops the connection; the next request opens
+    another, and the WAL meanwhile only grows.
     """
 
-    def __init__(self, path: str) -> None:
-        self._path = path
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
         self._wake = threading.Event()
         self._stopping = False
         self._thread = threading.Thread(
@@ -144,7 +148,7 @@ class _WalCheckpoints:
         self._thread.join()
 
     def _run(self) -> None:
-        conn = sqlite3.connect(self._path, timeout=30, isolation_level=None)
+        raw: Any = None
         try:
             while True:
                 self._wake.wait()
@@ -152,11 +156,14 @@ class _WalCheckpoints:
                 if self._stopping:
                     return
                 try:
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-                except sqlite3.Error as exc:  # the next request tries again
+                    raw = raw or self._engine.raw_connection()
+                    raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                except Exception as exc:  # reported; the next request tries again
                     print(f"veil: the audit ledger's WAL checkpoint failed: {exc}", file=sys.stderr)
+                    discard(raw)
+                    raw = None
         finally:
-            conn.close()
+            discard(raw)
 
 
 class _GroupCommit:
@@ -237,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env()
     engine = open_engine(settings.database_url)
     database = sqlite_file(engine)
-    checkpoints = None if database is None else _WalCheckpoints(database)
+    checkpoints = None if database is None else _WalCheckpoints(engine)
     writer = LogWriter(
         engine, LocalKeyFile(settings.key_file), LEDGER_ORIGIN, wal_checkpoints=database is None
     )

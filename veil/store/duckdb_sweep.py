@@ -104,21 +104,19 @@ def _grouped(tables: Iterable[pa.Table], column: str, rows: int) -> Iterator[pa.
     docs/performance.md, 2026-12-04).
     """
     held: dict[object, list[pa.Table]] = {}
-    counts: dict[object, int] = {}
     for table in tables:
         values = table[column]
         for value in pc.unique(values).to_pylist():
             mask = pc.is_null(values) if value is None else pc.equal(values, value)
             parts = held.setdefault(value, [])
             parts.append(table.filter(mask))
-            counts[value] = counts.get(value, 0) + parts[-1].num_rows
-            if counts[value] < rows:
+            if sum(part.num_rows for part in parts) < rows:
                 continue
             whole = pa.concat_tables(parts)
             full = whole.num_rows - whole.num_rows % rows
             for start in range(0, full, rows):
                 yield whole.slice(start, rows)
-            held[value], counts[value] = [whole.slice(full)], whole.num_rows - full
+            held[value] = [whole.slice(full)]
     for parts in held.values():
         rest = pa.concat_tables(parts)
         if rest.num_rows:
