@@ -106,16 +106,20 @@ def test_injection_strings_are_data_and_change_nothing(setup) -> None:  # type: 
 
 def test_malformed_json_gets_a_problem(setup) -> None:  # type: ignore[no-untyped-def]
     installed, client = setup
-    response = client.post(
-        "/api/v1/disclosures",
-        content=b"{not json",
-        headers={
-            "Authorization": f"Bearer {installed.tokens['court']}",
-            "Content-Type": "application/json",
-        },
-    )
-    assert response.status_code == 422
-    assert response.headers["content-type"] == "application/problem+json"
+    before = counts(installed.home)
+    for body in (b"{not json", b'{"purpose": "\xff"}', b"\xef\xbb\xbf{}", b"[" * 10_000):
+        response = client.post(
+            "/api/v1/disclosures",
+            content=body,
+            headers={
+                "Authorization": f"Bearer {installed.tokens['court']}",
+                "Content-Type": "application/json",
+            },
+        )
+        assert response.status_code == 422, body[:20]
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["detail"] == "Invalid or missing: body."
+    assert counts(installed.home) == before
 
 
 def test_only_the_records_bureau_administers(setup) -> None:  # type: ignore[no-untyped-def]

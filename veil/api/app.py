@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from pydantic import BaseModel, Field
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from veil import __version__, web
 from veil.api import admin, audit, certificates, disclosures, problems
@@ -32,10 +33,28 @@ class OffenceOut(BaseModel):
     categories: list[str] = Field(examples=[["violence"]])
 
 
-def create_app(home: Home | None = None) -> FastAPI:
+class VeilApp(FastAPI):
+    """FastAPI, with POST /api/v1/disclosures handed to `disclosures` (a plain ASGI app)
+    before FastAPI's middleware and routing see it (veil/api/disclosures.py says why)."""
+
+    disclosures: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            self.disclosures is not None
+            and scope["type"] == "http"
+            and scope["path"] == disclosures.PATH
+            and scope["method"] == "POST"
+        ):
+            await self.disclosures(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
+def create_app(home: Home | None = None) -> VeilApp:
     home = home or Home()
     _ = home.pdp  # parse and validate the Cedar policies now: a bad policy stops start-up
-    app = FastAPI(
+    app = VeilApp(
         title="Veil",
         version=__version__,
         description=(
@@ -68,10 +87,12 @@ def create_app(home: Home | None = None) -> FastAPI:
         "/certificates/verify": verify.UPLOAD_LIMIT,  # a certificate's PDF, uploaded
     }
     app.add_middleware(BodyLimit, limits=limits)
+    # The same limit and request id as every other route (the default limit: JSON).
+    app.disclosures = BodyLimit(disclosures.DisclosureEndpoint(home), limits={})
     return app
 
 
-def server_app() -> FastAPI:
+def server_app() -> VeilApp:
     """The app `veil serve` runs in each server process (uvicorn factory); its ledger is
     the writer process `veil serve` started (VEIL_LEDGER_SOCKET, veil.ledger.service)."""
     home = Home()

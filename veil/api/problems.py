@@ -7,6 +7,7 @@ problems name the fields at fault but never echo the values sent (they may be ID
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -55,16 +56,25 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+def malformed(errors: Iterable[Mapping[str, Any]]) -> Response:
+    """422 naming the fields of pydantic's `errors` at fault (the body itself, where it is
+    not a JSON object or not JSON), never the values sent."""
+    fields = sorted(
+        {
+            # FastAPI locates a JSON syntax error by its offset in the body: the body it is.
+            "body"
+            if error["type"] == "json_invalid"
+            else ".".join(str(p) for p in error["loc"] if p != "body") or "body"
+            for error in errors
+        }
+    )
+    return problem(422, "Malformed request", "Invalid or missing: " + ", ".join(fields) + ".")
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> Response:
-        fields = sorted(
-            {
-                ".".join(str(p) for p in error["loc"] if p != "body") or "body"
-                for error in exc.errors()
-            }
-        )
-        return problem(422, "Malformed request", "Invalid or missing: " + ", ".join(fields) + ".")
+        return malformed(exc.errors())
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, exc: HTTPException) -> Response:
