@@ -4,8 +4,8 @@ The route is served as a plain ASGI app (`DisclosureEndpoint`), which `VeilApp` 
 route to ahead of FastAPI's middleware, routing and dependency solving; FastAPI's route
 (`router`) describes it in the OpenAPI document and answers the same bytes through the
 same steps (tests/test_disclosure_endpoint.py holds the two together). Why: FastAPI's
-machinery cost about 250 µs of the 630 µs of CPU a disclosure took, and one server process
-answered 1,021 audited disclosures/s through it against 1,405-1,580/s this way
+machinery cost about 250 µs of the 630 µs of CPU a disclosure took; one server process
+answered 894-1,021 audited disclosures/s through it, about 1,400-1,500/s this way
 (docs/performance.md, "2026-12-04 (later)").
 """
 
