@@ -77,6 +77,10 @@ lint: install ## Ruff and mypy
 bench: install ## Ingest benchmark: 1 M and 4 M records into SQLite (not part of `make test`)
 	$(VENV)/bin/python benchmarks/ingest.py
 
+.PHONY: bench-ingest-floor
+bench-ingest-floor: install ## Ingest's SQLite floor: the rows ingest writes, by SQLite alone, vs the baseline (not in `make test`)
+	$(VENV)/bin/python benchmarks/ingest_floor.py
+
 .PHONY: bench-sweep
 bench-sweep: install ## Sealing sweep benchmark: 10 M records on DuckDB, 1 M on SQLite (not in `make test`)
 	$(VENV)/bin/python benchmarks/sweep.py
