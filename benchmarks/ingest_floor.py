@@ -107,6 +107,7 @@ def main() -> None:
     floor.conn.execute("BEGIN")
     for r in range(rounds):
         offset_p, offset_r = r * len(persons), r * len(records)
+        offset_e = r * len(rows["seal_events"])
         people = [
             (row[0] + offset_p, *row[1:blind], os.urandom(32), *row[blind + 1 :]) for row in persons
         ]
@@ -126,7 +127,7 @@ def main() -> None:
         events = []
         for row in rows["seal_events"]:
             values = list(row)
-            values[0] += offset_r
+            values[0] += offset_e
             values[event_record] += offset_r
             events.append(tuple(values))
         floor.insert("seal_events", cols["seal_events"], events)
@@ -134,7 +135,7 @@ def main() -> None:
         for row in rows["seal_states"]:
             values = list(row)
             values[state_record] += offset_r
-            values[state_event] += offset_r
+            values[state_event] += offset_e
             states.append(tuple(values))
         floor.insert("seal_states", cols["seal_states"], states)
         written += len(records)
